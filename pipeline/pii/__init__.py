@@ -1,0 +1,1 @@
+"""Personal-data detection (Presidio + Turkish recognizers), special categories, scan and anonymization."""

@@ -1,0 +1,71 @@
+"""Turkish-aware text helpers shared by the recognizers.
+
+Python's ``str.lower`` is wrong for Turkish: ``"İ".lower()`` is ``"i̇"`` (i + combining dot)
+and ``"I".lower()`` is ``"i"`` where Turkish wants dotless ``"ı"``. Every comparison with a
+lexicon goes through :func:`tr_lower` so that "İSTANBUL", "İstanbul" and "istanbul" match
+and "IRMAK" becomes "ırmak".
+
+>>> tr_lower("İSTANBUL'DA IŞIK")
+"istanbul'da ışık"
+>>> tr_upper("istanbul ılık")
+'İSTANBUL ILIK'
+>>> tr_title("ayşe ışık")
+'Ayşe Işık'
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+_LOWER = str.maketrans({"İ": "i", "I": "ı"})
+_UPPER = str.maketrans({"i": "İ", "ı": "I"})
+
+
+def tr_lower(text: str) -> str:
+    """Lower-case with Turkish dotted/dotless i rules; length-preserving for Turkish text."""
+    return text.translate(_LOWER).lower()
+
+
+def tr_upper(text: str) -> str:
+    """Upper-case with Turkish dotted/dotless i rules."""
+    return text.translate(_UPPER).upper()
+
+
+def tr_title(text: str) -> str:
+    """Capitalise each word the Turkish way ("ilker ışık" → "İlker Işık")."""
+    return " ".join(tr_upper(w[:1]) + tr_lower(w[1:]) for w in text.split(" "))
+
+
+# Apostrophes people type before a Turkish case suffix: ASCII, typographic, backtick, acute.
+APOSTROPHES = "'’‘`´"
+_WORD = re.compile(r"[\wçğıöşüÇĞİÖŞÜâîûÂÎÛ]+", re.UNICODE)
+
+
+def words_before(text: str, start: int, window_chars: int = 60) -> list[str]:
+    """Tr-lower-cased words in the ``window_chars`` characters before ``start``, nearest last."""
+    return [tr_lower(m.group()) for m in _WORD.finditer(text[max(0, start - window_chars) : start])]
+
+
+def has_context(
+    text: str,
+    start: int,
+    end: int,
+    cues: Iterable[str],
+    window_chars: int = 60,
+    after_chars: int = 20,
+) -> bool:
+    """True when a cue occurs shortly before (or just after) the span ``text[start:end]``.
+
+    Cues are matched on :func:`tr_lower`-ed text as word *prefixes*, so the cue ``"vergi"``
+    matches "Vergi", "vergisi", "VERGİ'nin" — Turkish agglutinates suffixes onto the cue.
+    A multi-word cue ("vergi no") matches as a phrase with any whitespace/punctuation between.
+    """
+    before = tr_lower(text[max(0, start - window_chars) : start])
+    after = tr_lower(text[end : end + after_chars])
+    for cue in cues:
+        parts = [re.escape(tr_lower(p)) for p in cue.split()]
+        pattern = r"(?<![\w])" + r"[\W_]+".join(parts)
+        if re.search(pattern, before) or re.search(pattern, after):
+            return True
+    return False
