@@ -133,7 +133,7 @@ class LoadedCatalog:
 
     def source_for(self, file: str | Path) -> tuple[str, Source]:
         """The source whose glob matches ``file`` (relative to the repo root), or an error."""
-        rel = Path(file).as_posix()
+        rel = _relative(file)
         matches = [(name, s) for name, s in self.sources.items() if fnmatch.fnmatch(rel, s.path)]
         if not matches:
             raise ConfigError(
@@ -148,7 +148,7 @@ class LoadedCatalog:
     def require_training_basis(self, file: str | Path, today: dt.date | None = None) -> tuple[str, Source]:
         """The file's source, checked to be usable for model training today."""
         name, source = self.source_for(file)
-        rel = Path(file).as_posix()
+        rel = _relative(file)
         if MODEL_TRAINING not in source.purposes:
             raise ConfigError(
                 f"{rel}: source '{name}' in {self.path} has no legal basis for '{MODEL_TRAINING}'. "
@@ -162,6 +162,17 @@ class LoadedCatalog:
                 f"key 'sources.{name}.retention_until'). Delete or re-justify the data before training on it."
             )
         return name, source
+
+
+def _relative(file: str | Path) -> str:
+    """``file`` relative to the working directory (the repository root), as globs are."""
+    path = Path(file)
+    if path.is_absolute():
+        try:
+            path = path.relative_to(Path.cwd())
+        except ValueError:
+            pass
+    return path.as_posix()
 
 
 def load_catalog(path: Path | str = SOURCES_FILE) -> LoadedCatalog:

@@ -16,7 +16,15 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from pipeline.config import PARAMS_FILE, BaseParams, ConfigError, SampleParams, load_params
+from pipeline.config import (
+    PARAMS_FILE,
+    BaseParams,
+    ConfigError,
+    SampleParams,
+    ScanParams,
+    load_params,
+    policy_path,
+)
 from pipeline.io import InputError
 
 # Nothing downloads at run time (README "Offline"); set before any HF library is imported.
@@ -45,8 +53,10 @@ ParamsOption = Annotated[Path, typer.Option("--params", help="The params file wh
 
 def _user_errors() -> tuple[type[BaseException], ...]:
     from pipeline.base.checkpoint import BaseModelError
+    from pipeline.keys import KeyConfigError
+    from pipeline.pii.scan import QuarantineLimitExceeded
 
-    return (ConfigError, InputError, BaseModelError)
+    return (ConfigError, InputError, BaseModelError, KeyConfigError, QuarantineLimitExceeded)
 
 
 @contextlib.contextmanager
@@ -128,6 +138,289 @@ def sample(
     )
 
 
+def _run_scan(inputs, out: Path, config, policy_file: Path, *, catalog_check: bool) -> None:
+    """Shared body of `scan` (catalog-checked stage) and `audit` (any file)."""
+    from pipeline.catalog import load_catalog
+    from pipeline.keys import load_pseudonym_key
+    from pipeline.pii.policy import load_policy
+    from pipeline.pii.scan import InputFile, ScanConfig, discover_inputs, scan_files
+
+    files = discover_inputs([Path(p) for p in inputs])
+    if not files:
+        raise InputError(f"no JSONL input found in {', '.join(map(str, inputs))}. Put raw *.jsonl files there.")
+    catalog_digest = None
+    if catalog_check:
+        catalog = load_catalog()
+        # Check every file before scanning any: a missing legal basis stops the run up front.
+        inputs_ = [InputFile(p, catalog.require_training_basis(p)[0]) for p in files]
+        catalog_digest = catalog.digest
+    else:
+        for p in files:
+            if not p.is_file():
+                raise InputError(f"{p}: no such file.")
+        inputs_ = [InputFile(p, "") for p in files]
+    policy = load_policy(policy_file)
+    key = load_pseudonym_key()
+    workers = config.workers or (os.cpu_count() or 1)
+    scan_config = ScanConfig(
+        workers=workers,
+        batch_size=config.batch_size,
+        min_score=config.min_score,
+        max_quarantine_ratio=policy.policy.max_quarantine_ratio,
+        recognizer_dir=Path(config.recognizers),
+    )
+    with progress_bar() as bar:
+        task = bar.add_task(f"scan: MB ({workers} worker{'s' if workers > 1 else ''})", total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=round(done / 1e6, 2), total=round(total / 1e6, 2))
+
+        result = scan_files(
+            inputs_,
+            out,
+            scan_config,
+            key,
+            catalog_digest=catalog_digest,
+            policy_digests={str(policy.path): policy.digest},
+            progress=update,
+        )
+    console.print(
+        f"[green]scan:[/] {result.records:,} records ({result.quarantined:,} lines quarantined), "
+        f"{result.findings:,} findings, {result.records_with_pii:,} records with personal data, "
+        f"{result.records_with_special:,} with special categories → {out}/report.html"
+    )
+
+
+@app.command(rich_help_panel="Pipeline stages")
+def scan(
+    inputs: Annotated[
+        list[Path] | None, typer.Argument(help="Raw JSONL files or directories (default: params scan.inputs).")
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Report directory.")] = Path("reports/scan"),
+    workers: Annotated[int | None, typer.Option(help="Processes (default: params scan.workers; 0 = all cores).")] = None,
+    params: ParamsOption = PARAMS_FILE,
+) -> None:
+    """Scan the raw training data for personal data and special categories.
+
+    Every file must match a source in policies/sources.yaml with a legal basis for
+    `model_training` (the run stops up front, naming the file, otherwise). Writes
+    findings.jsonl (offsets, types, fingerprints — never values), quarantine.jsonl,
+    summary.json (DVC metrics) and report.html (the audit page).
+    """
+    with _friendly_errors():
+        config = load_params("scan", ScanParams, params)
+        if workers is not None:
+            config = config.model_copy(update={"workers": workers})
+        _run_scan(inputs or config.inputs, out, config, policy_path(params), catalog_check=True)
+
+
+@app.command(rich_help_panel="Tools")
+def audit(
+    inputs: Annotated[list[Path], typer.Argument(help="JSONL files (raw record format) or directories.")],
+    out: Annotated[Path, typer.Option(help="Directory for the audit report.")] = Path("reports/audit"),
+    workers: Annotated[int, typer.Option(help="Processes (0 = all cores).")] = 0,
+    policy: Annotated[Path | None, typer.Option(help="Policy file (default: params.yaml's policy).")] = None,
+    params: ParamsOption = PARAMS_FILE,
+) -> None:
+    """Write the PII audit report for any dataset, without the catalog check.
+
+    Same outputs as `scan`: findings.jsonl, quarantine.jsonl, summary.json and
+    report.html — for a data-protection officer who wants to know what a file holds.
+    Example: `mahrem audit exports/crm.jsonl --out reports/crm-audit`.
+    """
+    with _friendly_errors():
+        if Path(params).exists():
+            config, policy_file = load_params("scan", ScanParams, params), policy or policy_path(params)
+        else:
+            config, policy_file = ScanParams(), policy or Path("policies/kvkk.yaml")
+        config = config.model_copy(update={"workers": workers})
+        _run_scan(inputs, out, config, policy_file, catalog_check=False)
+
+
+def _anonymize_inputs(config: ScanParams):
+    from pipeline.catalog import load_catalog
+    from pipeline.pii.anonymize import AnonymizeInput
+    from pipeline.pii.scan import discover_inputs
+
+    catalog = load_catalog()
+    inputs = []
+    for path in discover_inputs([Path(p) for p in config.inputs]):
+        name, source = catalog.require_training_basis(path)
+        inputs.append(AnonymizeInput(path, name, source.special_categories.allowed))
+    if not inputs:
+        raise InputError(f"no JSONL input found in {', '.join(config.inputs)}.")
+    return inputs
+
+
+@app.command(rich_help_panel="Pipeline stages")
+def anonymize(
+    findings: Annotated[Path, typer.Option(help="The scan's findings.")] = Path("reports/scan/findings.jsonl"),
+    data_out: Annotated[Path, typer.Option(help="Directory for train.jsonl and holdout.jsonl.")] = Path(
+        "data/anonymized"
+    ),
+    report_out: Annotated[Path, typer.Option(help="Directory for log, summary, residual, canaries.")] = Path(
+        "reports/anonymize"
+    ),
+    erasure: Annotated[Path, typer.Option(help="Erasure requests (fingerprints).")] = Path("policies/erasure.yaml"),
+    params: ParamsOption = PARAMS_FILE,
+) -> None:
+    """Apply the anonymization policy to the raw data, using the scan's findings.
+
+    Pseudonymizes, replaces, masks, generalises or drops by policy (params.yaml `policy`),
+    honours erasure requests, removes duplicates, re-scans the output and refuses to
+    write anything if blocked personal data remains, splits train/holdout by a hash of the
+    record id and plants canaries in train for the leak probes.
+    """
+    with _friendly_errors():
+        from pipeline.keys import load_pseudonym_key
+        from pipeline.pii.analyzer import get_analyzer
+        from pipeline.pii.anonymize import anonymize_dataset
+        from pipeline.pii.erasure import load_erasures
+        from pipeline.pii.policy import load_policy
+
+        config = load_params("scan", ScanParams, params)
+        policy = load_policy(policy_path(params))
+        inputs = _anonymize_inputs(config)
+        if not findings.exists():
+            raise InputError(f"{findings}: no such file. Run `mahrem scan` (or `dvc repro scan`) first.")
+        key = load_pseudonym_key()
+        erasures = load_erasures(erasure)
+        erasures.check_key(key)
+        with console.status("anonymize: loading the analyzer for the residual re-scan"):
+            analyzer = get_analyzer(config.recognizers if Path(config.recognizers).is_dir() else None, config.min_score)
+        with console.status("anonymize: applying the policy, de-duplicating, re-scanning"):
+            result = anonymize_dataset(
+                inputs, findings, data_out, report_out, policy, key, analyzer.analyze,
+                erased=erasures.fingerprints, erasure_digest=erasures.digest,
+            )
+    s = result.summary
+    console.print(
+        f"[green]anonymize:[/] {s['records']:,} records → {s['transformed']:,} transformed, {s['kept']:,} kept, "
+        f"{s['dropped']:,} dropped {s['dropped_by_reason']}, {s['quarantined']:,} quarantined; "
+        f"train {s['train']:,} (+{s['canary_records']} canary records), holdout {s['holdout']:,}; "
+        "residual re-scan clean"
+    )
+
+
+@app.command(rich_help_panel="Tools")
+def forget(
+    entity_type: Annotated[str, typer.Option("--type", help="Entity type of the value, e.g. TR_NATIONAL_ID, PERSON.")],
+    value: Annotated[
+        list[str] | None, typer.Option("--value", help="The value to forget (repeatable). Prefer --from-file: shells keep history.")
+    ] = None,
+    from_file: Annotated[Path | None, typer.Option(help="A file with one value per line.")] = None,
+    reference: Annotated[str | None, typer.Option(help="Your ticket/case number (never the value).")] = None,
+    which: Annotated[bool, typer.Option("--which", help="Only report where the value occurs; record nothing.")] = False,
+    erasure: Annotated[Path, typer.Option(help="The erasure list to append to.")] = Path("policies/erasure.yaml"),
+) -> None:
+    """Record an erasure request (GDPR Art. 17, KVKK Art. 7/11) as a fingerprint.
+
+    The value itself is never stored: only HMAC-SHA256 under the pseudonym key. The next
+    `mahrem anonymize` (dvc repro) drops every record that held it and counts them. With
+    --which, list the scan reports whose data contained it instead.
+    Example: `mahrem forget --type TR_NATIONAL_ID --from-file request-2041.txt --reference DSR-2041`.
+    """
+    with _friendly_errors():
+        from pipeline.keys import load_pseudonym_key
+        from pipeline.pii.erasure import record_request, where_present
+        from pipeline.pii.fingerprint import fingerprint
+
+        values = list(value or [])
+        if from_file is not None:
+            if not from_file.is_file():
+                raise InputError(f"{from_file}: no such file.")
+            values += [line.strip() for line in from_file.read_text(encoding="utf-8").splitlines() if line.strip()]
+        if not values:
+            values = [typer.prompt("Value to forget (not echoed)", hide_input=True)]
+        key = load_pseudonym_key()
+        if which:
+            fps = {fingerprint(key, entity_type, v) for v in values}
+            files = sorted(Path("reports").rglob("findings.jsonl")) if Path("reports").is_dir() else []
+            hits = where_present(fps, files)
+            if not any(hits.values()):
+                console.print(f"forget --which: found in none of {len(files)} findings file(s).")
+            for path, n in hits.items():
+                if n:
+                    console.print(f"{path}: {n} record(s) held it")
+            console.print("[dim]Released bundles are listed here once signoff records fingerprints (issue #7).[/]")
+            return
+        added = record_request(erasure, key, entity_type, values, reference=reference)
+    console.print(
+        f"[green]forget:[/] {len(added)} new request(s) recorded in {erasure} "
+        f"({len(values) - len(added)} already there). Run `dvc repro` to re-anonymize without them."
+    )
+
+
+@app.command(rich_help_panel="Tools")
+def redact(
+    input: Annotated[str, typer.Argument(help="A JSONL file in the raw record format, or '-' for plain-text lines on stdin.")],
+    out: Annotated[str, typer.Option("--out", help="Output JSONL file, or '-' for stdout.")] = "-",
+    policy: Annotated[Path | None, typer.Option(help="Policy file (default: params.yaml's policy).")] = None,
+    params: ParamsOption = PARAMS_FILE,
+) -> None:
+    """Anonymize any file with a policy: the same engine as the pipeline, for a quick look.
+
+    No catalog check, no canaries, no split. With '-' it reads plain text lines from
+    stdin and writes one anonymized line per input line (a dropped record becomes a
+    bracketed notice). Example: `echo "Ben Ayşe Yılmaz, TC 10000000146" | mahrem redact -`.
+    """
+    import sys
+
+    with _friendly_errors():
+        from pipeline.io import RawRecord, read_records
+        from pipeline.keys import load_pseudonym_key
+        from pipeline.pii.analyzer import get_analyzer
+        from pipeline.pii.anonymize import anonymize_record
+        from pipeline.pii.policy import load_policy
+        from pipeline.pii.scan import detect_findings
+        from pipeline.io import dumps
+
+        config = load_params("scan", ScanParams, params) if Path(params).exists() else ScanParams()
+        loaded = load_policy(policy or (policy_path(params) if Path(params).exists() else Path("policies/kvkk.yaml")))
+        key = load_pseudonym_key(quiet=False)
+        recognizers = config.recognizers if Path(config.recognizers).is_dir() else None
+        analyzer = get_analyzer(recognizers, config.min_score)
+        dropped = quarantined = 0
+
+        def process(records: list[RawRecord]):
+            batch = [(r.id, [(f, t) for f, t, _ in r.fields()]) for r in records]
+            for record, found in zip(records, detect_findings(analyzer, key, batch)):
+                yield anonymize_record(record, found, loaded.policy, key, special_allowed=False)
+
+        if input == "-":
+            lines = [line.rstrip("\n") for line in sys.stdin]
+            records = [RawRecord({"id": str(i), "text": line}, "<stdin>", i + 1) for i, line in enumerate(lines)]
+            rows = []
+            for outcome in process(records):
+                if outcome.data is None:
+                    dropped += 1
+                    rows.append(f"[record dropped: {outcome.reason}]")
+                else:
+                    rows.append(outcome.data["text"])
+            text_out = "\n".join(rows) + ("\n" if rows else "")
+        else:
+            def count(_entry) -> None:
+                nonlocal quarantined
+                quarantined += 1
+
+            records = list(read_records(Path(input), count))
+            rows = []
+            for outcome in process(records):
+                if outcome.data is None:
+                    dropped += 1
+                else:
+                    rows.append(dumps(outcome.data))
+            text_out = "\n".join(rows) + ("\n" if rows else "")
+        if out == "-":
+            sys.stdout.write(text_out)
+        else:
+            from pipeline.io import atomic_write
+
+            with atomic_write(out) as handle:
+                handle.write(text_out)
+    console.print(f"[green]redact:[/] {len(rows)} written, {dropped} dropped, {quarantined} quarantined.")
+
+
 def _not_yet(command: str, issue: int) -> None:
     console.print(
         f"[bold yellow]mahrem {command}: not implemented yet[/] (tracked in issue #{issue}). "
@@ -137,14 +430,9 @@ def _not_yet(command: str, issue: int) -> None:
 
 
 _PENDING = {
-    "scan": (3, "Pipeline stages", "Scan raw data for personal data and special categories; write the PII audit."),
-    "anonymize": (4, "Pipeline stages", "Apply the anonymization policy, re-scan, insert canaries, split."),
     "train": (5, "Pipeline stages", "Train a QLoRA adapter (4-bit NF4 base + LoRA) on the anonymized data."),
     "evaluate": (6, "Pipeline stages", "Benchmarks (lm-eval) and PII-leak probes, base vs adapter."),
     "signoff": (7, "Pipeline stages", "Release gate, provenance manifest, signature and model card."),
-    "audit": (3, "Tools", "Write the PII audit report for any JSONL dataset."),
-    "redact": (4, "Tools", "Anonymize any JSONL file (or stdin) with a policy."),
-    "forget": (4, "Tools", "Record an erasure request (as a fingerprint, never the value)."),
     "verify": (7, "Release", "Verify a bundle's signature, digests and gate evidence."),
     "release": (7, "Release", "Copy a verified bundle into a release registry."),
     "generate": (7, "Release", "Generate with the base model and one or more verified adapters."),

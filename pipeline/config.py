@@ -124,3 +124,25 @@ class SampleParams(StrictModel):
 
 def load_params(block: str, model: type[M], path: Path | str = PARAMS_FILE) -> M:
     return load_model(model, path, key=block)
+
+
+def policy_path(path: Path | str = PARAMS_FILE) -> Path:
+    """The anonymization policy file named by the top-level ``policy:`` key of params.yaml."""
+    data = read_yaml(path)
+    value = data.get("policy") if isinstance(data, dict) else None
+    if not isinstance(value, str) or not value:
+        raise ConfigError(
+            f"{path}: key 'policy' is missing or not a path. Add e.g. 'policy: policies/kvkk.yaml' "
+            "(or policies/gdpr.yaml)."
+        )
+    return Path(value)
+
+
+class ScanParams(StrictModel):
+    """``scan:`` — the PII scan (and ``mahrem audit``)."""
+
+    inputs: list[str] = Field(default_factory=lambda: ["data/raw"], description="Raw JSONL files or directories.")
+    workers: int = Field(0, ge=0, le=256, description="Processes; 0 = one per CPU core.")
+    batch_size: int = Field(64, ge=1, le=10_000)
+    min_score: float = Field(0.5, ge=0.0, le=1.0, description="Findings below this score are not reported.")
+    recognizers: str = Field("policies/recognizers", description="Directory of Presidio recognizer YAML files.")

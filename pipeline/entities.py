@@ -14,6 +14,8 @@ IBAN_CODE = "IBAN_CODE"
 CREDIT_CARD = "CREDIT_CARD"
 IP_ADDRESS = "IP_ADDRESS"
 LOCATION = "LOCATION"
+ORGANIZATION = "ORGANIZATION"  # an employer or a customer's company: a quasi-identifier
+NRP = "NRP"  # nationality, religious or political group (Presidio's name)
 DATE_TIME = "DATE_TIME"
 URL = "URL"
 TR_NATIONAL_ID = "TR_NATIONAL_ID"  # T.C. Kimlik No (TCKN)
@@ -31,6 +33,8 @@ ENTITY_TYPES: tuple[str, ...] = (
     CREDIT_CARD,
     IP_ADDRESS,
     LOCATION,
+    ORGANIZATION,
+    NRP,
     DATE_TIME,
     URL,
     TR_NATIONAL_ID,

@@ -173,13 +173,14 @@ def read_records(
     stats: ReadStats | None = None,
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
     display_name: str | None = None,
+    seen_ids: set[str] | None = None,
 ) -> Iterator[RawRecord]:
     """Stream the valid raw records of one JSONL file; report every other line.
 
     ``on_quarantine`` receives one entry per bad line. ``stats`` (optional) is updated as
     lines are read. A UTF-8 byte-order mark at the start of the file is tolerated. An id
-    seen twice in one file quarantines the later line ("duplicate id"), since findings and
-    logs are keyed by id.
+    seen twice quarantines the later line ("duplicate id"), since findings and logs are
+    keyed by id; pass one ``seen_ids`` set to several calls to make ids unique across files.
     """
     path = Path(path)
     name = display_name or str(path)
@@ -188,7 +189,7 @@ def read_records(
     if path.is_dir():
         raise InputError(f"{name}: is a directory, expected a JSONL file.")
     stats = stats if stats is not None else ReadStats(file=name)
-    seen_ids: set[str] = set()
+    seen_ids = seen_ids if seen_ids is not None else set()
 
     def quarantine(line_no: int, offset: int, reason: str) -> None:
         stats.quarantined += 1

@@ -47,6 +47,11 @@ def words_before(text: str, start: int, window_chars: int = 60) -> list[str]:
     return [tr_lower(m.group()) for m in _WORD.finditer(text[max(0, start - window_chars) : start])]
 
 
+def fold_i(lowered: str) -> str:
+    """Merge dotless ı into i in already-lower-cased text, for tolerant cue matching only."""
+    return lowered.replace("ı", "i")
+
+
 def has_context(
     text: str,
     start: int,
@@ -59,12 +64,17 @@ def has_context(
 
     Cues are matched on :func:`tr_lower`-ed text as word *prefixes*, so the cue ``"vergi"``
     matches "Vergi", "vergisi", "VERGİ'nin" — Turkish agglutinates suffixes onto the cue.
-    A multi-word cue ("vergi no") matches as a phrase with any whitespace/punctuation between.
+    Dotted and dotless i are not told apart here (:func:`fold_i`), so "IBAN" typed in ASCII
+    capitals still matches the cue "iban". A multi-word cue ("vergi no") matches as a phrase
+    with any whitespace/punctuation between.
+
+    >>> has_context("TC KIMLIK: 12345678950", 12, 23, ["kimlik"])
+    True
     """
-    before = tr_lower(text[max(0, start - window_chars) : start])
-    after = tr_lower(text[end : end + after_chars])
+    before = fold_i(tr_lower(text[max(0, start - window_chars) : start]))
+    after = fold_i(tr_lower(text[end : end + after_chars]))
     for cue in cues:
-        parts = [re.escape(tr_lower(p)) for p in cue.split()]
+        parts = [re.escape(fold_i(tr_lower(p))) for p in cue.split()]
         pattern = r"(?<![\w])" + r"[\W_]+".join(parts)
         if re.search(pattern, before) or re.search(pattern, after):
             return True

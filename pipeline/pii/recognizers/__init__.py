@@ -1,0 +1,100 @@
+"""Presidio recognizers for the structured identifiers in Turkish (and English) text.
+
+One module per identifier, each in python-stdnum's shape (what the number is, who
+issues it, examples that are doctests):
+
+* :mod:`.tckn` → TR_NATIONAL_ID: NVİ checksum, any grouping ("123 456 789 50");
+* :mod:`.vkn` → TR_TAX_ID: check digit, and a tax cue is required;
+* :mod:`.iban` → IBAN_CODE: mod-97 and country structure, Turkish ones in any case;
+* :mod:`.phone` → PHONE_NUMBER: ``phonenumbers`` VALID, call-centre/0850/short codes skipped;
+* :mod:`.license_plate` → TR_LICENSE_PLATE: province 01–81 and letter/digit groups;
+* :mod:`.date_of_birth` → DATE_OF_BIRTH: an existing date next to a birth cue;
+* :mod:`.address` → ADDRESS: chained Mah./Cad./Sok./No:/Daire/ilçe-il parts;
+* :mod:`.credit_card` → CREDIT_CARD: Luhn and issuer prefix, Troy (9792) included;
+* :mod:`.url` → URL: scheme, ``www.`` or a bare host on a public suffix.
+
+PASSPORT is data, not code: ``policies/recognizers/tr_patterns.yaml``, loaded with
+:func:`yaml_recognizers` together with any recognizer a user adds there.
+
+None of these touches the network or spaCy; each scores its matches itself, context
+included (see :mod:`.base`), and names itself in ``recognition_metadata["recognizer_name"]``
+and ``analysis_explanation.recognizer``.
+
+>>> from presidio_analyzer import RecognizerRegistry
+>>> registry = RecognizerRegistry(recognizers=[*turkish_recognizers(), card_recognizer(), url_recognizer()])
+>>> sorted({entity for r in registry.recognizers for entity in r.supported_entities})  # doctest: +NORMALIZE_WHITESPACE
+['ADDRESS', 'CREDIT_CARD', 'DATE_OF_BIRTH', 'IBAN_CODE', 'PHONE_NUMBER', 'TR_LICENSE_PLATE',
+ 'TR_NATIONAL_ID', 'TR_TAX_ID', 'URL']
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from presidio_analyzer import EntityRecognizer
+
+from pipeline.pii.recognizers.address import TrAddressRecognizer
+from pipeline.pii.recognizers.base import CueRecognizer, Detection
+from pipeline.pii.recognizers.credit_card import PaymentCardRecognizer
+from pipeline.pii.recognizers.date_of_birth import DateOfBirthRecognizer
+from pipeline.pii.recognizers.iban import IbanCodeRecognizer
+from pipeline.pii.recognizers.license_plate import TrLicensePlateRecognizer
+from pipeline.pii.recognizers.phone import TrPhoneRecognizer
+from pipeline.pii.recognizers.tckn import TcKimlikRecognizer
+from pipeline.pii.recognizers.url import TrUrlRecognizer
+from pipeline.pii.recognizers.vkn import VergiKimlikRecognizer
+from pipeline.pii.recognizers.yaml_patterns import ContextPatternRecognizer, RecognizerSpecError, yaml_recognizers
+
+# policies/recognizers/ of this checkout (the scan stage takes its directory from its config).
+DEFAULT_PATTERNS_DIR = Path(__file__).resolve().parents[3] / "policies" / "recognizers"
+
+__all__ = [
+    "DEFAULT_PATTERNS_DIR",
+    "ContextPatternRecognizer",
+    "CueRecognizer",
+    "DateOfBirthRecognizer",
+    "Detection",
+    "IbanCodeRecognizer",
+    "PaymentCardRecognizer",
+    "RecognizerSpecError",
+    "TcKimlikRecognizer",
+    "TrAddressRecognizer",
+    "TrLicensePlateRecognizer",
+    "TrPhoneRecognizer",
+    "TrUrlRecognizer",
+    "VergiKimlikRecognizer",
+    "card_recognizer",
+    "turkish_recognizers",
+    "url_recognizer",
+    "yaml_recognizers",
+]
+
+
+def turkish_recognizers(supported_language: str = "en") -> list[EntityRecognizer]:
+    """The Turkish-identifier recognizers of this package, ready to add to a Presidio RecognizerRegistry.
+
+    TCKN, VKN, IBAN (Turkish and foreign), phone, plate, date of birth, address. The
+    package's other recognizers have their own constructors because each replaces a
+    Presidio recognizer of the same entity — :func:`card_recognizer`,
+    :func:`url_recognizer` — and the YAML-defined ones (PASSPORT, users' own) come from
+    :func:`yaml_recognizers`.
+    """
+    return [
+        TcKimlikRecognizer(supported_language=supported_language),
+        VergiKimlikRecognizer(supported_language=supported_language),
+        IbanCodeRecognizer(supported_language=supported_language),
+        TrPhoneRecognizer(supported_language=supported_language),
+        TrLicensePlateRecognizer(supported_language=supported_language),
+        DateOfBirthRecognizer(supported_language=supported_language),
+        TrAddressRecognizer(supported_language=supported_language),
+    ]
+
+
+def card_recognizer(supported_language: str = "en") -> PaymentCardRecognizer:
+    """The card recognizer to use instead of Presidio's ``CreditCardRecognizer`` (which misses Troy)."""
+    return PaymentCardRecognizer(supported_language=supported_language)
+
+
+def url_recognizer(supported_language: str = "en") -> TrUrlRecognizer:
+    """The URL recognizer to use instead of Presidio's ``UrlRecognizer`` (which fires inside addresses)."""
+    return TrUrlRecognizer(supported_language=supported_language)

@@ -1,0 +1,81 @@
+"""The PII audit page (``report.html``) of a scan, for a data-protection officer.
+
+It is rendered from the value-free ``summary.json`` and the quarantine entries alone, so
+it cannot contain a raw value: counts, types, offsets, line numbers and digests only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pipeline import html as H
+
+_SCORE_BINS = [f"{i / 10:.1f}" for i in range(10)]
+
+
+def render_scan_report(summary: dict[str, Any], quarantine: list[dict[str, Any]]) -> str:
+    records = summary["records"]
+    share = (summary["records_with_pii"] / records) if records else 0.0
+    headline = H.cards(
+        [
+            ("records scanned", records, None),
+            ("records with personal data", f"{summary['records_with_pii']:,} ({share:.0%})", None),
+            ("records with special categories", summary["records_with_special"], "bad" if summary["records_with_special"] else "good"),
+            ("findings", summary["findings"], None),
+            ("quarantined lines", summary["quarantined"], "bad" if summary["quarantined"] else "good"),
+        ]
+    )
+    by_source_rows = [
+        (name, s["records"], s["records_with_pii"], sum(s["findings"].values()))
+        for name, s in summary["by_source"].items()
+    ]
+    files_rows = [
+        (H.RawHtml(f"<code>{H.escape(path)}</code>"), info["source"] or "(from records)", info["lines"], info["records"],
+         info["quarantined"], H.RawHtml(f"<code>{info['sha256'][:16]}…</code>"))
+        for path, info in summary["files"].items()
+    ]
+    quarantine_rows = [(q["file"], q["line"], q["byte_offset"], q["reason"]) for q in quarantine]
+    key_note = (
+        "Fingerprints were made with the DEVELOPMENT pseudonym key — not for production data."
+        if summary["development_key"]
+        else "Fingerprints were made with the pseudonym key from MAHREM_PSEUDONYM_KEY."
+    )
+    digests = [("catalog (policies/sources.yaml)", summary.get("catalog_sha256") or "—")]
+    digests += [(name, sha) for name, sha in summary.get("policy_sha256", {}).items()]
+    digests.append(("pseudonym key id", summary["pseudonym_key_id"]))
+    body = [
+        headline,
+        H.section(
+            "Personal data by type",
+            H.bar_chart(summary["by_entity_type"]),
+            note="Number of detected spans per entity type (Presidio names; TR_* are Turkish identifiers).",
+        ),
+        H.section(
+            "Special categories (KVKK Art. 6 / GDPR Art. 9)",
+            H.bar_chart(summary["special_records_by_category"], color=H.PALETTE[4]),
+            note="Records per category in which a person's special-category data was found "
+            "(general talk about a topic is not counted).",
+        ),
+        H.section("By source", H.table(["source", "records", "with personal data", "findings"], by_source_rows, numeric=(1, 2, 3))),
+        H.section("By conversation role", H.bar_chart(summary["by_role"], color=H.PALETTE[1])),
+        H.section(
+            "Detection scores",
+            H.stacked_histograms(summary["score_histogram"], _SCORE_BINS),
+            note="Distribution of recognizer scores per type (0.0–1.0). Low scores are weak evidence; "
+            "the anonymization policy sets a minimum score per type.",
+        ),
+        H.section("Input files", H.table(["file", "source", "lines", "records", "quarantined", "sha256"], files_rows, numeric=(2, 3, 4))),
+        H.section(
+            "Quarantined lines",
+            H.table(["file", "line", "byte offset", "reason"], quarantine_rows, numeric=(1, 2)),
+            note=f"{summary['quarantined']} of {summary['lines']} lines ({summary['quarantine_ratio']:.2%}); "
+            f"limit {summary['max_quarantine_ratio']:.2%}. Content is never shown. "
+            + ("Only the first 200 are listed; see quarantine.jsonl." if summary["quarantined"] > len(quarantine) else ""),
+        ),
+        H.section("Evidence", H.table(["what", "SHA-256 / id"], digests), note=key_note),
+    ]
+    return H.page(
+        "Mahrem — personal-data audit",
+        f"{records:,} records, {summary['fields_scanned']:,} text fields, scanned {summary['scanned_at']}",
+        body,
+    )

@@ -1,0 +1,329 @@
+"""The scan stage: find personal data in raw JSONL, write findings and a value-free audit.
+
+``scan_files`` streams every input file through :mod:`pipeline.io` (bad lines are
+quarantined), sends batches of records to the analyzer — in this process or in a pool of
+``workers`` processes, each building its engines once — and writes, atomically:
+
+* ``findings.jsonl`` — one finding per detected span (DESIGN.md §3), no values;
+* ``quarantine.jsonl`` — file, line, byte offset and reason of every bad line;
+* ``summary.json`` — counts (DVC metrics);
+* ``report.html`` — the audit page for a data-protection officer.
+
+Memory stays bounded: at most ``2 × workers`` batches are in flight at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing
+import time
+from collections import Counter, defaultdict, deque
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pipeline import entities as E
+from pipeline.config import file_digest
+from pipeline.io import QuarantineEntry, ReadStats, atomic_write, dumps, read_records, write_json
+from pipeline.keys import PseudonymKey
+from pipeline.pii.fingerprint import fingerprint
+
+FINDINGS_FILE = "findings.jsonl"
+QUARANTINE_FILE = "quarantine.jsonl"
+SUMMARY_FILE = "summary.json"
+REPORT_FILE = "report.html"
+LABELS_SUFFIX = ".labels.jsonl"  # gold annotations beside a corpus (tests/benchmarks only)
+
+
+class QuarantineLimitExceeded(Exception):
+    """Too large a share of the input could not be read; the outputs say which lines."""
+
+
+@dataclass(frozen=True)
+class ScanConfig:
+    workers: int = 1
+    batch_size: int = 64
+    min_score: float = 0.5
+    max_quarantine_ratio: float = 0.05
+    recognizer_dir: Path | None = Path("policies/recognizers")
+
+
+@dataclass(frozen=True)
+class InputFile:
+    path: Path
+    source: str  # catalog source name (scan) or "" (audit: taken from each record)
+
+
+@dataclass
+class ScanResult:
+    out_dir: Path
+    lines: int = 0
+    records: int = 0
+    quarantined: int = 0
+    findings: int = 0
+    records_with_pii: int = 0
+    records_with_special: int = 0
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def discover_inputs(paths: Sequence[Path]) -> list[Path]:
+    """JSONL files named directly or found (sorted) in named directories.
+
+    ``*.labels.jsonl`` gold-annotation files beside a corpus are not training data and are
+    skipped inside directories.
+    """
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(p for p in sorted(path.rglob("*.jsonl")) if not p.name.endswith(LABELS_SUFFIX))
+        else:
+            found.append(path)
+    return found
+
+
+# --- the per-process worker ----------------------------------------------------------
+
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(key: PseudonymKey, recognizer_dir: str | None, min_score: float) -> None:
+    from pipeline.pii.analyzer import get_analyzer
+
+    _WORKER["key"] = key
+    _WORKER["analyzer"] = get_analyzer(recognizer_dir, min_score)
+
+
+Batch = list[tuple[str, list[tuple[str, str]]]]  # [(record_id, [(field, text), ...])]
+
+
+def _scan_batch(batch: Batch) -> list[list[dict[str, Any]]]:
+    return detect_findings(_WORKER["analyzer"], _WORKER["key"], batch)
+
+
+def detect_findings(analyzer, key: PseudonymKey, batch: Batch) -> list[list[dict[str, Any]]]:
+    """Findings for each record of ``batch``. Values are used here and never returned."""
+    flat = [(rid, fname, text) for rid, fields in batch for fname, text in fields]
+    detected = analyzer.analyze([text for _, _, text in flat])
+    per_record: dict[str, list[dict[str, Any]]] = {rid: [] for rid, _ in batch}
+    for (rid, fname, text), spans in zip(flat, detected):
+        for d in sorted(spans, key=lambda s: (s.start, s.end, s.entity_type)):
+            per_record[rid].append(
+                {
+                    "record_id": rid,
+                    "field": fname,
+                    "start": d.start,
+                    "end": d.end,
+                    "entity_type": d.entity_type,
+                    "score": d.score,
+                    "recognizer": d.recognizer,
+                    "fingerprint": fingerprint(key, d.entity_type, text[d.start : d.end]),
+                }
+            )
+    return [per_record[rid] for rid, _ in batch]
+
+
+# --- aggregation ------------------------------------------------------------------------
+
+
+class _Tally:
+    """Value-free counts for the summary and the report."""
+
+    def __init__(self) -> None:
+        self.by_type: Counter = Counter()
+        self.by_source: dict[str, Counter] = defaultdict(Counter)
+        self.by_role: Counter = Counter()
+        self.records_by_source: Counter = Counter()
+        self.records_with_pii = 0
+        self.records_with_special = 0
+        self.records_with_pii_by_source: Counter = Counter()
+        self.special_records_by_category: Counter = Counter()
+        self.scores: dict[str, list[int]] = defaultdict(lambda: [0] * 10)
+        self.recognizers: Counter = Counter()
+        self.fields = 0
+        self.chars = 0
+
+    def add(self, source: str, roles: dict[str, str | None], findings: list[dict[str, Any]]) -> None:
+        self.records_by_source[source] += 1
+        has_pii = any(not E.is_special(f["entity_type"]) for f in findings)
+        special = {f["entity_type"] for f in findings if E.is_special(f["entity_type"])}
+        self.records_with_pii += has_pii
+        self.records_with_pii_by_source[source] += has_pii
+        self.records_with_special += bool(special)
+        for entity in special:
+            self.special_records_by_category[entity.removeprefix(E.SPECIAL_PREFIX)] += 1
+        for f in findings:
+            entity = f["entity_type"]
+            self.by_type[entity] += 1
+            self.by_source[source][entity] += 1
+            self.by_role[roles.get(f["field"]) or "text"] += 1
+            self.recognizers[f["recognizer"]] += 1
+            self.scores[entity][min(9, int(f["score"] * 10))] += 1
+
+
+def _windowed(pool, batches: Iterator[tuple[Any, Batch]], window: int):
+    """``pool.imap`` with at most ``window`` batches in flight (bounded memory)."""
+    pending: deque = deque()
+    for meta, batch in batches:
+        pending.append((meta, pool.apply_async(_scan_batch, (batch,))))
+        if len(pending) >= window:
+            meta0, result = pending.popleft()
+            yield meta0, result.get()
+    while pending:
+        meta0, result = pending.popleft()
+        yield meta0, result.get()
+
+
+def scan_files(
+    inputs: Sequence[InputFile],
+    out_dir: Path,
+    config: ScanConfig,
+    key: PseudonymKey,
+    *,
+    catalog_digest: str | None = None,
+    policy_digests: dict[str, str] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> ScanResult:
+    """Scan ``inputs`` and write findings, quarantine, summary and report to ``out_dir``.
+
+    ``progress(done_bytes, total_bytes)`` is called as records are scanned. Raises
+    :class:`QuarantineLimitExceeded` *after* writing the outputs when the quarantined
+    share of lines exceeds ``config.max_quarantine_ratio``.
+    """
+    from pipeline.pii.report import render_scan_report
+
+    started = time.monotonic()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    total_bytes = sum(f.path.stat().st_size for f in inputs if f.path.is_file())
+    tally = _Tally()
+    stats_by_file: dict[str, ReadStats] = {}
+    quarantine_sample: list[dict[str, Any]] = []
+    done_bytes = 0
+    recognizer_dir = str(config.recognizer_dir) if config.recognizer_dir and config.recognizer_dir.is_dir() else None
+
+    with atomic_write(out_dir / FINDINGS_FILE) as findings_out, atomic_write(out_dir / QUARANTINE_FILE) as quarantine_out:
+
+        def on_quarantine(entry: QuarantineEntry) -> None:
+            quarantine_out.write(dumps(entry.to_json()) + "\n")
+            if len(quarantine_sample) < 200:
+                quarantine_sample.append(entry.to_json())
+
+        def batches() -> Iterator[tuple[Any, Batch]]:
+            seen_ids: set[str] = set()  # record ids must be unique across all inputs
+            for item in inputs:
+                stats = stats_by_file.setdefault(str(item.path), ReadStats(file=str(item.path)))
+                batch: Batch = []
+                meta: list[tuple[str, dict[str, str | None], int]] = []
+                for record in read_records(item.path, on_quarantine, stats=stats, seen_ids=seen_ids):
+                    fields = list(record.fields())
+                    batch.append((record.id, [(f, text) for f, text, _ in fields]))
+                    source = item.source or record.source or item.path.stem
+                    size = sum(len(text.encode("utf-8")) for _, text, _ in fields)
+                    meta.append((source, {f: role for f, _, role in fields}, size))
+                    tally.fields += len(fields)
+                    tally.chars += sum(len(text) for _, text, _ in fields)
+                    if len(batch) >= config.batch_size:
+                        yield meta, batch
+                        batch, meta = [], []
+                if batch:
+                    yield meta, batch
+
+        def consume(results: Iterator[tuple[Any, list[list[dict[str, Any]]]]]) -> None:
+            nonlocal done_bytes
+            for meta, per_record in results:
+                for (source, roles, size), findings in zip(meta, per_record):
+                    for finding in findings:
+                        findings_out.write(dumps(finding) + "\n")
+                    tally.add(source, roles, findings)
+                    done_bytes += size
+                if progress:
+                    progress(done_bytes, total_bytes)
+
+        if config.workers <= 1:
+            _init_worker(key, recognizer_dir, config.min_score)
+            consume((meta, _scan_batch(batch)) for meta, batch in batches())
+        else:
+            context = multiprocessing.get_context("spawn")
+            with context.Pool(
+                config.workers, initializer=_init_worker, initargs=(key, recognizer_dir, config.min_score)
+            ) as pool:
+                consume(_windowed(pool, batches(), window=2 * config.workers))
+
+    lines = sum(s.lines for s in stats_by_file.values())
+    records = sum(s.records for s in stats_by_file.values())
+    quarantined = sum(s.quarantined for s in stats_by_file.values())
+    ratio = quarantined / lines if lines else 0.0
+    elapsed = time.monotonic() - started
+    summary = {
+        "lines": lines,
+        "records": records,
+        "quarantined": quarantined,
+        "quarantine_ratio": round(ratio, 6),
+        "max_quarantine_ratio": config.max_quarantine_ratio,
+        "fields_scanned": tally.fields,
+        "chars_scanned": tally.chars,
+        "findings": sum(tally.by_type.values()),
+        "records_with_pii": tally.records_with_pii,
+        "records_with_special": tally.records_with_special,
+        "records_without_pii": records - tally.records_with_pii,
+        "by_entity_type": dict(sorted((k, v) for k, v in tally.by_type.items() if not E.is_special(k))),
+        "special_categories": dict(
+            sorted((k.removeprefix(E.SPECIAL_PREFIX), v) for k, v in tally.by_type.items() if E.is_special(k))
+        ),
+        "special_records_by_category": dict(sorted(tally.special_records_by_category.items())),
+        "by_source": {
+            source: {
+                "records": tally.records_by_source[source],
+                "records_with_pii": tally.records_with_pii_by_source[source],
+                "findings": dict(sorted(tally.by_source[source].items())),
+            }
+            for source in sorted(tally.records_by_source)
+        },
+        "by_role": dict(sorted(tally.by_role.items())),
+        "by_recognizer": dict(sorted(tally.recognizers.items())),
+        "score_histogram": {k: v for k, v in sorted(tally.scores.items())},
+        "files": {
+            str(item.path): {
+                "source": item.source or None,
+                "sha256": file_digest(item.path),
+                **{k: v for k, v in stats_by_file[str(item.path)].to_json().items() if k != "file"},
+            }
+            for item in inputs
+            if str(item.path) in stats_by_file
+        },
+        "quarantine_reasons": dict(
+            sorted(sum((s.by_reason for s in stats_by_file.values()), Counter()).items())
+        ),
+        "config": {
+            "workers": config.workers,
+            "batch_size": config.batch_size,
+            "min_score": config.min_score,
+        },
+        "catalog_sha256": catalog_digest,
+        "policy_sha256": policy_digests or {},
+        "pseudonym_key_id": key.key_id,
+        "development_key": key.development,
+        "wall_seconds": round(elapsed, 2),
+        "scanned_at": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
+    }
+    assert lines == records + quarantined  # every line is accounted for (io.ReadStats)
+    write_json(out_dir / SUMMARY_FILE, summary)
+    with atomic_write(out_dir / REPORT_FILE) as handle:
+        handle.write(render_scan_report(summary, quarantine_sample))
+    result = ScanResult(
+        out_dir=out_dir,
+        lines=lines,
+        records=records,
+        quarantined=quarantined,
+        findings=summary["findings"],
+        records_with_pii=tally.records_with_pii,
+        records_with_special=tally.records_with_special,
+        summary=summary,
+    )
+    if ratio > config.max_quarantine_ratio:
+        raise QuarantineLimitExceeded(
+            f"{quarantined} of {lines} input lines ({ratio:.1%}) were quarantined, more than "
+            f"max_quarantine_ratio {config.max_quarantine_ratio:.1%}. See {out_dir / QUARANTINE_FILE} "
+            "for the file, line and reason of each; fix the export or raise the limit in params.yaml."
+        )
+    return result
