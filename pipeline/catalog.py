@@ -50,6 +50,10 @@ class Controller(StrictModel):
     name: str = Field(min_length=1)
     contact: str = Field(min_length=1, description="Where data subjects and the DPO reach the controller.")
     verbis_registered: bool = Field(False, description="Registered in VERBİS (KVKK's controller registry).")
+    public_names: list[str] = Field(
+        default_factory=list,
+        description="The controller's own company and brand names: not personal data, never anonymized.",
+    )
 
 
 class LegalBasis(StrictModel):

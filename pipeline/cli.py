@@ -54,9 +54,10 @@ ParamsOption = Annotated[Path, typer.Option("--params", help="The params file wh
 def _user_errors() -> tuple[type[BaseException], ...]:
     from pipeline.base.checkpoint import BaseModelError
     from pipeline.keys import KeyConfigError
+    from pipeline.pii.anonymize import ResidualPIIError
     from pipeline.pii.scan import QuarantineLimitExceeded
 
-    return (ConfigError, InputError, BaseModelError, KeyConfigError, QuarantineLimitExceeded)
+    return (ConfigError, InputError, BaseModelError, KeyConfigError, QuarantineLimitExceeded, ResidualPIIError)
 
 
 @contextlib.contextmanager
@@ -241,12 +242,14 @@ def _anonymize_inputs(config: ScanParams):
     from pipeline.catalog import load_catalog
     from pipeline.pii.anonymize import AnonymizeInput
     from pipeline.pii.scan import discover_inputs
+    from pipeline.pii.text import tr_lower
 
     catalog = load_catalog()
     inputs = []
     for path in discover_inputs([Path(p) for p in config.inputs]):
         name, source = catalog.require_training_basis(path)
-        inputs.append(AnonymizeInput(path, name, source.special_categories.allowed))
+        allow = frozenset(tr_lower(n) for n in source.controller.public_names)
+        inputs.append(AnonymizeInput(path, name, source.special_categories.allowed, allow))
     if not inputs:
         raise InputError(f"no JSONL input found in {', '.join(config.inputs)}.")
     return inputs

@@ -518,3 +518,75 @@ def test_works_inside_a_presidio_analyzer_engine():
     text = "Sayın Ayşe Nur Demir, siparişiniz Aras Kargo'ya verildi."
     found = [(text[r.start : r.end], r.entity_type, r.score) for r in engine.analyze(text, language="en")]
     assert found == [("Ayşe Nur Demir", PERSON, pytest.approx(0.9))]
+
+
+# -- rules 6-8 and role anchors: names the gazetteer does not know, from their shape -------
+
+@pytest.mark.parametrize(
+    "sentence, name, rule",
+    [
+        # rule 6 with a case suffix: the apostrophe marks a proper noun even at a clause start
+        ("İşlem kaydını inceledik; Simber Gezer'in hesabına giden transfer", "Simber Gezer", "unknown_given_name"),
+        ("Dün Faize Kara'nın kartı bloke oldu.", "Faize Kara", "unknown_given_name"),
+        # rule 7: a known given name + an unknown capitalised word that ends the name
+        ("Dosyayı Serkan Öztaşlı'ya ilettik.", "Serkan Öztaşlı", "known_given_unknown_surname"),
+        ("Evrakı Mehmet Gürsoylu teslim aldı.", "Mehmet Gürsoylu", "known_given_unknown_surname"),
+        # rule 8: in brackets after an account number, or a signature
+        ("Para iadesi için IBAN: TR050005908941675575512380 (Ramadan Kalkan).", "Ramadan Kalkan", "parenthesised_name"),
+        ("iade için ıban: tr65 0001 5038 9681 8385 5307 50 (hasgül kılıç).", "hasgül kılıç", "parenthesised_name"),
+        ("Kayıt yapabilir misiniz? Nevgin Kalkan", "Nevgin Kalkan", "standalone_name"),
+        ("doğum tarihi: 18.10.1977. habibe sultan ceylan", "habibe sultan ceylan", "standalone_name"),
+        ("randevumu ertelemem lazım. zebirce arslan, tc 56080026928.", "zebirce arslan", "standalone_name"),
+        ("Gönderebilir misiniz? Feyzin Yüksel. Ayrıca bir sorum var.", "Feyzin Yüksel", "standalone_name"),
+        # role anchors
+        ("Şirketimizin yetkili HURİCAN AYDIN.", "HURİCAN AYDIN", "anchored_unknown"),
+        ("ortağımız pınar bulut sizi arayacak", "pınar bulut", "anchored_unknown"),
+        ("Ege Gıda A.Ş. muhasebesinden Merim Gül Demir. Vergi no ekte.", "Merim Gül Demir", "anchored_unknown"),
+        ("Ben muhasebeden Nebih Kalaycı.", "Nebih Kalaycı", "anchored_unknown"),
+        ("IBAN TR88 0001 0004 3317 8793 2895 60, account holder Ginyas Korkmaz.", "Ginyas Korkmaz", "anchored_unknown"),
+    ],
+)
+def test_unknown_name_is_found_from_its_shape_or_role(recognizer, sentence, name, rule):
+    results = recognizer.analyze(sentence, [PERSON])
+    assert [sentence[r.start : r.end] for r in results] == [name]
+    assert results[0].recognition_metadata["rule"] == rule
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Yetkili servis gelsin, cihaz bozuk.",
+        "Yetkili Servis listesini gönderir misiniz?",
+        "Ankara Şubesi cumartesi açık mı?",
+        "Ödeme 3000 TL (Garanti BBVA) üzerinden yapıldı.",
+        "Toplam tutar 1.250 TL (KDV dahil).",
+        "Fatura 450 TL (Kargo Ücreti) içeriyor.",
+        "Kara Kuvvetleri Komutanlığı ile ilgili bir sorum var.",
+        "Tamam. Teşekkürler.",
+        "Siparişim gelmedi. İyi çalışmalar.",
+        "Kolay gelsin. Bekliyorum.",
+        "ayşe aradı",
+        "Güzel Kara.",
+        "Ortağımız Anadolu Sigorta ile çalışıyoruz.",
+        "Hesap sahibi ben değilim, annem.",
+        "Talas Kayseri",
+        "Kredi kartı 4000 (Yapı Kredi) ile ödendi.",
+    ],
+)
+def test_shape_rules_leave_common_phrases_alone(recognizer, sentence):
+    assert person_spans(recognizer, sentence) == []
+
+
+def test_role_word_does_not_anchor_a_lowercase_non_name(recognizer):
+    assert person_spans(recognizer, "yetkili kişi yarın arayacak") == []
+    assert person_spans(recognizer, "yetkili levent başaran yarın arayacak") == ["levent başaran"]
+
+
+def test_standalone_name_must_end_the_message_or_sign_off(recognizer):
+    # the same two words mid-sentence, followed by more text, are not a signature
+    assert person_spans(recognizer, "Nevgin Kalkan bugün geldi mi") in ([], ["Nevgin Kalkan"])
+    assert person_spans(recognizer, "Siparişim nerede? Nevgin Kalkan") == ["Nevgin Kalkan"]
+
+
+def test_honorific_after_a_known_given_name_is_not_a_surname(recognizer):
+    assert person_spans(recognizer, "Emine Teyze'nin ilaçları hazır.") == ["Emine"]

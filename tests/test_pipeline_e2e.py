@@ -50,6 +50,26 @@ def test_dvc_repro_builds_defaults_and_second_run_is_a_no_op(pipeline_copy):
     assert digest["roundtrip"]["identical"] is True
     raw = pipeline_copy / "data/raw/sample.jsonl"
     assert sum(1 for _ in raw.open(encoding="utf-8")) == 600
+    scan = json.loads((pipeline_copy / "reports/scan/summary.json").read_text())
+    assert scan["records"] == 600 and scan["records_with_pii"] > 400 and scan["records_with_special"] > 50
+    anonymized = json.loads((pipeline_copy / "reports/anonymize/summary.json").read_text())
+    assert anonymized["accounted"] and anonymized["residual_blocked_findings"] == 0
+    assert anonymized["lines"] == anonymized["kept"] + anonymized["transformed"] + anonymized["dropped"] + anonymized["quarantined"]
+    train = (pipeline_copy / "data/anonymized/train.jsonl").read_text(encoding="utf-8")
+    assert sum(1 for _ in train.splitlines()) == anonymized["train"] + anonymized["canary_records"]
+    # No raw label value of a structured type reaches the anonymized data or any report.
+    outputs = train + (pipeline_copy / "data/anonymized/holdout.jsonl").read_text(encoding="utf-8")
+    for path in (pipeline_copy / "reports").rglob("*"):
+        if path.is_file():
+            outputs += path.read_text(encoding="utf-8")
+    structured = {"TR_NATIONAL_ID", "TR_TAX_ID", "IBAN_CODE", "PHONE_NUMBER", "EMAIL_ADDRESS", "CREDIT_CARD", "PASSPORT"}
+    for line in (pipeline_copy / "data/raw/sample.labels.jsonl").open(encoding="utf-8"):
+        for span in json.loads(line)["pii"]:
+            if span["type"] in structured:
+                assert span["value"] not in outputs, span["type"]
+    metrics = _run([sys.executable, "-m", "dvc", "metrics", "show"], pipeline_copy)
+    assert metrics.returncode == 0 and "records_with_pii" in metrics.stdout and "transformed" in metrics.stdout
+
     # Outputs belong to DVC, not git.
     ignored = subprocess.run(["git", "check-ignore", "models/base", "data/raw/sample.jsonl"],
                              cwd=pipeline_copy, capture_output=True, text=True)

@@ -698,3 +698,11 @@ def test_presidio_engine_keeps_our_scores():
 def test_default_patterns_dir_is_the_repository_policies():
     assert DEFAULT_PATTERNS_DIR == Path(__file__).resolve().parents[1] / "policies" / "recognizers"
     assert (DEFAULT_PATTERNS_DIR / "tr_patterns.yaml").is_file()
+
+
+@pytest.mark.parametrize("text,plate", [("merhaba, 67v2299 plakalı aracımı satıyorum", "67v2299"),
+                                        ("Eşim de 46 m 63957 plakalı araçla gelecek", "46 m 63957")])
+def test_lowercase_unit_letter_plate_counts_next_to_the_word_plaka(text, plate):
+    from pipeline.pii.recognizers import TrLicensePlateRecognizer
+
+    assert [text[r.start:r.end] for r in TrLicensePlateRecognizer().analyze(text, [])] == [plate]

@@ -108,6 +108,7 @@ def _recognizers(language: str, recognizer_dir: Path | None):
     from pipeline.pii.recognizers import (
         TrPhoneRecognizer,
         card_recognizer,
+        street_address_recognizer,
         turkish_recognizers,
         url_recognizer,
         yaml_recognizers,
@@ -128,6 +129,7 @@ def _recognizers(language: str, recognizer_dir: Path | None):
     if recognizer_dir is not None:
         found.extend(yaml_recognizers(recognizer_dir, supported_language=language))
     if language == ENGLISH:
+        found.append(street_address_recognizer(supported_language=ENGLISH))
         found.append(
             EnglishNerRecognizer(supported_language=ENGLISH, supported_entities=sorted(set(_NER_MAPPING.values())))
         )

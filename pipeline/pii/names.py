@@ -49,7 +49,18 @@ are not in ``not_name_words.txt`` (roles, greetings, function words, kinship wor
 languages, special-category words), nor — after a weak anchor — a common word, place or
 brand. Lower case after an anchor must end on a gazetteer surname ("alıcı kavurt bektaş").
 Rule 6: an unknown capitalised word before a gazetteer surname ("muhasebesinden Pirahmet
-Çalışkan", "Vezrife Yıldırım, TC ...") [0.75].
+Çalışkan", "Vezrife Yıldırım, TC ...") [0.75]; at a clause start only when the surname is
+no common word, or carries a case suffix ("Simber Gezer'in"). A role word is a weak anchor
+like a kinship word ("yetkili", "ortağımız", "müdürümüz", "muhasebesinden", "avukatım",
+"account holder", "contact person") and needs a known surname at the end or a known given
+name first ("yetkili levent başaran"; not "Yetkili Servis").
+Rule 7: an unambiguous given name followed by one unknown capitalised word that ends the name
+(apostrophe suffix, punctuation, or a lower-case word next) ("Serkan Öztaşlı'ya") [0.75].
+Rule 8: a 2-3 word name standing alone - in brackets right after a number ("IBAN TR.. (Hasgül
+Kılıç)"), or a clause of its own that ends the message, signs off before ", TC ..." or is a
+sentence after a question ("... misiniz? Feyzin Ay. Ayrıca") [0.75]; its words are names or
+unknown non-words, it ends on a surname or starts with an unambiguous given name, and (outside
+brackets) not every word is also a common word.
 
 Never a person: a run inside an e-mail address or URL; a run followed by a capitalised
 organisation or address word ("Holding", "Bankası", "Kargo", "Hastanesi", "Caddesi", "Mah.")
@@ -66,6 +77,7 @@ one regex pass over the text plus dictionary look-ups, no spaCy.
 
 from __future__ import annotations
 
+import bisect
 import importlib.metadata
 import re
 from collections.abc import Iterable
@@ -291,9 +303,20 @@ _KIN_WORDS = (
     r"my\s+(?:wife|husband|mother|father|mom|mum|dad|son|daughter|brother|sister|friend|partner|"
     r"colleague|neighbou?r|boyfriend|girlfriend)"
 )
+# A role that a named person fills: "yetkili Hurican Aydın", "ortağımız pınar bulut",
+# "muhasebesinden Kaver Nur Korkmaz", "account holder Kenneth Bullock". Weak like a kinship
+# word ("Yetkili servis" is a role, not an anchor for "servis").
+_ROLE_WORDS = (
+    r"yetkili(?:\s+kisi)?|yetkilimiz|yetkilisi|ortagimiz|ortagim|ortagi|mudurumuz|mudurum|muduru|"
+    r"sorumlumuz|temsilcimiz|avukatim|avukatimiz|vekilim|vekilimiz|kefilim|kefilimiz|kefil|"
+    r"muhasebe(?:sinden|mizden|nizden|den)|muhasebecimiz|muhasebecim|imza\s+sahibi|imzalayan|"
+    r"account\s+holder|card\s+holder|cardholder|beneficiary(?:\s+name)?|recipient(?:\s+is)?|"
+    r"contact\s+person|signed|signatory|regards"
+)
 _FORWARD_ANCHOR = re.compile(
     rf"(?<![^\W\d_.])(?:(?P<honorific>{_HONORIFIC_BEFORE_WORDS})|(?P<cue>{_CUE_WORDS}|adim)|"
-    rf"(?P<greeting>{_GREETING_WORDS})|(?P<ben>ben(?:\s+de)?)|(?P<kin>{_KIN_WORDS}))(?!{_LETTERS})[\s:,\-–]*"
+    rf"(?P<greeting>{_GREETING_WORDS})|(?P<ben>ben(?:\s+de)?)|(?P<kin>{_KIN_WORDS})|(?P<role>{_ROLE_WORDS}))"
+    rf"(?!{_LETTERS})[\s:,\-–]*"
 )
 _BACKWARD_ANCHOR = re.compile(
     rf"(?<![^\W\d_])(?:bey|beyefendi|hanim|hanimefendi|efendi|hoca|hocam|abla|abi|teyze|amca)"
@@ -307,6 +330,13 @@ _IDENTIFIER_AFTER = re.compile(
     r"^,[ \t]*(?:t\.?\s?c\b|tckn|kimlik|pasaport|passport|telefon|tel\b|cep\b|dogum|d\.\s?t\b|e-?posta|"
     r"mail|iban|adres|vergi|vkn|musteri\s+no)"
 )
+
+# Rule 8 frames. A bracketed 2-3 word phrase right after a number ("IBAN: TR68 ... (Hasgül
+# Kılıç)"), and a 2-3 word phrase that is a clause of its own (message start, or after a
+# sentence end, a colon or a line break).
+_NAME_PHRASE = r"[^\W\d_]+(?:[ \t]+[^\W\d_]+){1,2}"
+_PARENTHESISED_AFTER_NUMBER = re.compile(rf"\d[ \t]*\([ \t]*({_NAME_PHRASE})[ \t]*\)")
+_STANDALONE_PHRASE = re.compile(rf"(?:^|(?<=[.!?:;\n])|(?<=[.!?:;][ \t])|(?<=[.!?:;][ \t]{{2}}))[ \t]*({_NAME_PHRASE})(?=[ \t]*(?:[,.!]|$))", re.M)
 
 # Organisation and address words after a name: "Koç Holding", "Özel Deniz Hastanesi", "Aras
 # Kargo", "Fevzi Çakmak Caddesi", "Kazım Karabekir Mah.". Prefixes, and short forms that
@@ -510,7 +540,7 @@ class TurkishNameRecognizer(EntityRecognizer):
                     continue  # "adım" as "step"
             strong = (kind == "cue" and bool(_STRONG_CUES.search(m.group("cue")))) or kind == "honorific"
             honorific = m.group("honorific") or ""
-            allow_lower = strong or kind in ("ben", "kin") or honorific.endswith((".", "sayin"))
+            allow_lower = strong or kind in ("ben", "kin", "role") or honorific.endswith((".", "sayin"))
             captured = self._capture(text, tokens, first.index, +1, allow_lower, strong)
             if not captured:
                 continue
@@ -523,9 +553,14 @@ class TurkishNameRecognizer(EntityRecognizer):
                 if len(captured) < 2 or not captured[-1].info.surname:
                     continue
             ends_phrase = captured[-1].suffix or _AFTER_ENDS_PHRASE.match(folded[captured[-1].end :][:40])
+            if kind == "role" and not (
+                captured[-1].info is not None and captured[-1].info.surname
+                or (len(captured) > 1 and captured[0].info is not None and captured[0].info.given)
+            ):
+                continue  # "Yetkili Servis", "ortağımız Anadolu": a role names a person with a name
             if kind in ("greeting", "ben") and not (ends_phrase and len(captured) <= 3 - (kind == "greeting")):
                 continue  # "Merhaba Ayşe," / "ben Laika Yıldız." - the name ends the phrase
-            score = SCORE_GREETING if kind in ("greeting", "kin", "ben") else SCORE_CUE
+            score = SCORE_GREETING if kind in ("greeting", "kin", "ben", "role") else SCORE_CUE
             span = self._anchored_span(text, tokens, captured, score)
             if span:
                 spans.append(span)
@@ -541,6 +576,8 @@ class TurkishNameRecognizer(EntityRecognizer):
             if span:
                 spans.append(span)
         spans.extend(self._unknown_given_known_surname(text, tokens))
+        spans.extend(self._known_given_unknown_surname(text, tokens))
+        spans.extend(self._standalone_names(text, tokens))
         return spans
 
     def _unknown_given_known_surname(self, text: str, tokens: list[_Token]) -> list[_Span]:
@@ -564,13 +601,124 @@ class TurkishNameRecognizer(EntityRecognizer):
                 or not self._could_be_name(given, allow_lower=False)
             ):
                 continue
-            if surname.info.ambiguity is not None and self._sentence_initial(text, given) and not signs_off:
-                continue  # "Besey Kurtuluş" at a sentence start: too weak when "Kurtuluş" is a word
+            if (
+                surname.info.ambiguity is not None
+                and self._sentence_initial(text, given)
+                and not signs_off
+                and not surname.suffix
+            ):
+                # "Besey Kurtuluş" at a sentence start: too weak when "Kurtuluş" is a word; a case
+                # suffix after an apostrophe ("Simber Gezer'in") marks the pair as a proper noun.
+                continue
             run = [given, surname]
             if self._in_title_or_caps_context(text, tokens, run) or self._not_a_person_here(text, tokens, run):
                 continue
             spans.append(_Span(given.start, surname.end, SCORE_FULL_NAME_AMBIGUOUS, "unknown_given_name"))
         return spans
+
+    def _known_given_unknown_surname(self, text: str, tokens: list[_Token]) -> list[_Span]:
+        """"Uğur Öztaş'ın", "Gülbeyan Gümeç aradı" - a given name and the unknown word that ends it.
+
+        Rule 7: an unambiguous capitalised given name (or run of them) directly followed by one
+        capitalised word the gazetteer does not know, that is no common word, place, brand,
+        organisation or function word, cased alike, and that ends the name: an apostrophe
+        suffix, punctuation, or a lower-case word after it [0.75].
+        """
+        spans = []
+        for k, given in enumerate(tokens[:-1]):
+            nxt = tokens[k + 1]
+            if (
+                given.info is None
+                or not given.info.given
+                or given.info.ambiguity is not None
+                or given.shape not in ("title", "upper")
+                or given.suffix
+                or nxt.info is not None
+                or nxt.is_suffix
+                or len(nxt.text) < 2
+                or _shape(nxt.text) != given.shape
+                or not _spaces_only(text[given.end : nxt.start])
+                or not self._could_be_name(nxt, allow_lower=False)
+            ):
+                continue
+            if _HONORIFIC_AFTER.match(fold(text[given.end : nxt.end + 12])):
+                continue  # "Emine Teyze'nin": the honorific rule's business
+            after = text[nxt.end : nxt.end + 40]
+            following = tokens[k + 2] if k + 2 < len(tokens) else None
+            ends_name = bool(nxt.suffix) or bool(_AFTER_ENDS_PHRASE.match(after)) or (
+                following is not None
+                and _spaces_only(text[nxt.end : following.start])
+                and _shape(following.text) == "lower"
+            )
+            run = [given, nxt]
+            if not ends_name or self._not_a_person_here(text, tokens, run):
+                continue
+            if self._in_title_or_caps_context(text, tokens, run) and not nxt.suffix:
+                continue  # "Hasan Tahsin Caddesi" style headings and ALL-CAPS notices
+            spans.append(_Span(given.start, nxt.end, SCORE_FULL_NAME_AMBIGUOUS, "known_given_unknown_surname"))
+        return spans
+
+    def _standalone_names(self, text: str, tokens: list[_Token]) -> list[_Span]:
+        """A name with nothing around it: a signature, or in brackets after an account number.
+
+        Rule 8: two or three words, cased alike, that stand as a phrase of their own -
+        "(Ramadan Kalkan)" after an IBAN or card number, or a clause of their own that ends the
+        message or is followed by ", TC ...", ", doğum tarihim ..." ("... misiniz? Laika Işık",
+        "... 1977. habibe sultan ceylan") [0.75]. Each word is a gazetteer name or an unknown
+        word that is no common word, place, brand, organisation or function word; and the
+        phrase must look like a name (see :meth:`_looks_like_full_name`).
+        """
+        starts = [t.start for t in tokens]
+
+        def tokens_in(a: int, b: int) -> list[_Token]:
+            return tokens[bisect.bisect_left(starts, a) : bisect.bisect_left(starts, b)]
+
+        spans = []
+        for m in _PARENTHESISED_AFTER_NUMBER.finditer(text):
+            run = tokens_in(m.start(1), m.end(1))
+            if self._looks_like_full_name(text, tokens, run, loose=True):
+                spans.append(_Span(run[0].start, run[-1].end, SCORE_FULL_NAME_AMBIGUOUS, "parenthesised_name"))
+        for m in _STANDALONE_PHRASE.finditer(text):
+            run = tokens_in(m.start(1), m.end(1))
+            tail = fold(text[m.end(1) : m.end(1) + 30])
+            at_end = not text[m.end(1) :].strip(" \t\n.!")
+            signs_off = bool(_IDENTIFIER_AFTER.match(tail))
+            # "... gönderebilir misiniz? Feyzin Ay. Ayrıca ...": a name as a sentence of its own
+            own_sentence = tail.startswith(".") and text[: m.start(1)].rstrip()[-1:] in ("?", ".", "!")
+            if not (at_end or signs_off or own_sentence):
+                continue
+            if self._looks_like_full_name(text, tokens, run, loose=False):
+                spans.append(_Span(run[0].start, run[-1].end, SCORE_FULL_NAME_AMBIGUOUS, "standalone_name"))
+        return spans
+
+    def _looks_like_full_name(self, text: str, tokens: list[_Token], run: list[_Token], loose: bool) -> bool:
+        """2-3 words, cased alike, that can each be a name and together read as one.
+
+        The last word must be a gazetteer surname, or the first an unambiguous given name; and
+        unless ``loose`` (a strong frame such as brackets after an IBAN) not every word may be
+        one that is also a common word ("Güzel Kara" is not enough on its own).
+        """
+        if not 2 <= len(run) <= 3 or any(t.is_suffix for t in run) or any(t.suffix for t in run[:-1]):
+            return False
+        shapes = {_shape(t.text) for t in run}
+        if not (shapes == {"lower"} or shapes <= {"title", "upper"}):
+            return False
+        lower = shapes == {"lower"}
+        for t in run:
+            if not self._could_be_name(t, allow_lower=lower) or len(t.text) < 2:
+                return False
+        last, first = run[-1], run[0]
+        surname_last = last.info is not None and last.info.surname
+        given_first = first.info is not None and first.info.given and first.info.ambiguity is None
+        if not (surname_last or given_first) or (lower and not surname_last):
+            return False  # "ayşe aradı"
+        if _FORWARD_ANCHOR.match(fold(text[first.start : last.end])):
+            return False  # "Adım Derya Bal": the anchored rule decides where the name starts
+        if last.info is not None and last.info.ambiguity == "place" and not (first.info and first.info.given):
+            return False  # "Talas Kayseri"
+        if not loose and all(t.info is not None and t.info.ambiguity is not None for t in run):
+            return False
+        return not self._not_a_person_here(text, tokens, run)
 
     def _capture(
         self, text: str, tokens: list[_Token], k: int, step: int, allow_lower: bool, strong: bool = False

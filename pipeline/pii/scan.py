@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 import time
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterator, Sequence
@@ -161,17 +162,21 @@ class _Tally:
             self.scores[entity][min(9, int(f["score"] * 10))] += 1
 
 
-def _windowed(pool, batches: Iterator[tuple[Any, Batch]], window: int):
-    """``pool.imap`` with at most ``window`` batches in flight (bounded memory)."""
+def _windowed(executor, batches: Iterator[tuple[Any, Batch]], window: int):
+    """Ordered results with at most ``window`` batches in flight (bounded memory).
+
+    ``concurrent.futures`` rather than ``multiprocessing.Pool``: a worker that dies (killed,
+    out of memory) raises ``BrokenProcessPool`` here instead of hanging the stage forever.
+    """
     pending: deque = deque()
     for meta, batch in batches:
-        pending.append((meta, pool.apply_async(_scan_batch, (batch,))))
+        pending.append((meta, executor.submit(_scan_batch, batch)))
         if len(pending) >= window:
-            meta0, result = pending.popleft()
-            yield meta0, result.get()
+            meta0, future = pending.popleft()
+            yield meta0, future.result()
     while pending:
-        meta0, result = pending.popleft()
-        yield meta0, result.get()
+        meta0, future = pending.popleft()
+        yield meta0, future.result()
 
 
 def scan_files(
@@ -243,11 +248,14 @@ def scan_files(
             _init_worker(key, recognizer_dir, config.min_score)
             consume((meta, _scan_batch(batch)) for meta, batch in batches())
         else:
-            context = multiprocessing.get_context("spawn")
-            with context.Pool(
-                config.workers, initializer=_init_worker, initargs=(key, recognizer_dir, config.min_score)
-            ) as pool:
-                consume(_windowed(pool, batches(), window=2 * config.workers))
+            # spawn, not fork: the parent may hold threads (progress bar) and loaded models.
+            with ProcessPoolExecutor(
+                config.workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_init_worker,
+                initargs=(key, recognizer_dir, config.min_score),
+            ) as executor:
+                consume(_windowed(executor, batches(), window=2 * config.workers))
 
     lines = sum(s.lines for s in stats_by_file.values())
     records = sum(s.records for s in stats_by_file.values())
@@ -324,6 +332,6 @@ def scan_files(
         raise QuarantineLimitExceeded(
             f"{quarantined} of {lines} input lines ({ratio:.1%}) were quarantined, more than "
             f"max_quarantine_ratio {config.max_quarantine_ratio:.1%}. See {out_dir / QUARANTINE_FILE} "
-            "for the file, line and reason of each; fix the export or raise the limit in params.yaml."
+            "for the file, line and reason of each; fix the export or raise max_quarantine_ratio in the policy file."
         )
     return result

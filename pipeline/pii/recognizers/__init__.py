@@ -11,7 +11,10 @@ issues it, examples that are doctests):
 * :mod:`.date_of_birth` → DATE_OF_BIRTH: an existing date next to a birth cue;
 * :mod:`.address` → ADDRESS: chained Mah./Cad./Sok./No:/Daire/ilçe-il parts;
 * :mod:`.credit_card` → CREDIT_CARD: Luhn and issuer prefix, Troy (9792) included;
-* :mod:`.url` → URL: scheme, ``www.`` or a bare host on a public suffix.
+* :mod:`.url` → URL: scheme, ``www.`` or a bare host on a public suffix;
+* :mod:`.street_address` → ADDRESS: international street lines ("24 Clarke Avenue",
+  "Via Roma 131", "Friedhofstrasse 33", "PSC 3294, Box 9168 / APO AA 61487") with the
+  unit, city, region, country and postcode that follow them.
 
 PASSPORT is data, not code: ``policies/recognizers/tr_patterns.yaml``, loaded with
 :func:`yaml_recognizers` together with any recognizer a user adds there.
@@ -40,6 +43,7 @@ from pipeline.pii.recognizers.date_of_birth import DateOfBirthRecognizer
 from pipeline.pii.recognizers.iban import IbanCodeRecognizer
 from pipeline.pii.recognizers.license_plate import TrLicensePlateRecognizer
 from pipeline.pii.recognizers.phone import TrPhoneRecognizer
+from pipeline.pii.recognizers.street_address import StreetAddressRecognizer
 from pipeline.pii.recognizers.tckn import TcKimlikRecognizer
 from pipeline.pii.recognizers.url import TrUrlRecognizer
 from pipeline.pii.recognizers.vkn import VergiKimlikRecognizer
@@ -57,6 +61,7 @@ __all__ = [
     "IbanCodeRecognizer",
     "PaymentCardRecognizer",
     "RecognizerSpecError",
+    "StreetAddressRecognizer",
     "TcKimlikRecognizer",
     "TrAddressRecognizer",
     "TrLicensePlateRecognizer",
@@ -64,6 +69,7 @@ __all__ = [
     "TrUrlRecognizer",
     "VergiKimlikRecognizer",
     "card_recognizer",
+    "street_address_recognizer",
     "turkish_recognizers",
     "url_recognizer",
     "yaml_recognizers",
@@ -98,3 +104,13 @@ def card_recognizer(supported_language: str = "en") -> PaymentCardRecognizer:
 def url_recognizer(supported_language: str = "en") -> TrUrlRecognizer:
     """The URL recognizer to use instead of Presidio's ``UrlRecognizer`` (which fires inside addresses)."""
     return TrUrlRecognizer(supported_language=supported_language)
+
+
+def street_address_recognizer(supported_language: str = "en") -> StreetAddressRecognizer:
+    """The recognizer for international (non-Turkish) street addresses, entity ADDRESS.
+
+    Its own constructor because it is meant for text in the languages those addresses are
+    written in (English by default), next to :class:`TrAddressRecognizer` rather than in
+    :func:`turkish_recognizers`.
+    """
+    return StreetAddressRecognizer(supported_language=supported_language)

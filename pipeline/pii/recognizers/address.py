@@ -19,6 +19,9 @@ when it is capitalised or its keyword is written out.
 >>> text = "Adresim: Atatürk Mah. Gazi Cad. No:12 D:5 Çankaya/Ankara'dır."
 >>> [(text[r.start:r.end], r.score) for r in recognizer.analyze(text, [])]
 [('Atatürk Mah. Gazi Cad. No:12 D:5 Çankaya/Ankara', 0.85)]
+>>> text = "Adres: Cumhuriyet Mahallesi Kazım Karabekir Caddesi 128/3 34020 Ataşehir İstanbul."
+>>> [text[r.start:r.end] for r in recognizer.analyze(text, [])]
+['Cumhuriyet Mahallesi Kazım Karabekir Caddesi 128/3 34020 Ataşehir İstanbul']
 >>> recognizer.analyze("Sipariş No: 12345, Kat kat indirim", [])
 []
 """
@@ -71,6 +74,12 @@ UNNAMED_PARTS: dict[str, re.Pattern[str]] = {
     ),
     "postal_code": re.compile(r"(?:0[1-9]|[1-7]\d|8[01])\d{3}(?!\d)"),
 }
+# A bare house number right after a street ("Kazım Karabekir Caddesi 128/3"): 1–4 digits,
+# so that a 5-digit postal code is still read as one.
+HOUSE_NUMBER = re.compile(r"\d{1,4}[A-Za-z]?(?:[ \t]*/[ \t]*\d{1,4}[A-Za-z]?)?(?![\d.,:]\d)(?!\d)")
+STREET_BEFORE = re.compile(
+    r"(?<![^\W\d_])(?i:cadde\w*|sokak\w*|sokağ\w*|bulvar\w*|cad|cd|sok|sk|blv|bulv|street|avenue|road)\.?\Z"
+)
 DISTRICT_SLASH_PROVINCE = re.compile(r"(?P<first>[^\W\d_]+)[ \t]*/[ \t]*(?P<second>[^\W\d_]+)")
 WORD = re.compile(r"[^\W\d_]+")
 SEPARATOR = re.compile(r"[ \t]*(?:[,;–-][ \t]*)?(?:\n[ \t]*)?")
@@ -125,7 +134,11 @@ class TrAddressRecognizer(CueRecognizer):
         end = keyword.end()
         kinds = ["named"]
         while True:
-            part = self._part_at(text, SEPARATOR.match(text, end).end(), capitalised)
+            position = SEPARATOR.match(text, end).end()
+            part = self._part_at(text, position, capitalised)
+            if part is None and STREET_BEFORE.search(text, max(0, end - 16), end):
+                house = HOUSE_NUMBER.match(text, position)
+                part = ("number", house.end()) if house else None
             if part is None:
                 break
             kind, end = part

@@ -56,6 +56,7 @@ NOT_PLATE_LETTERS = frozenset(
 
 
 # Words that announce a product or reference code; a plate-shaped code after them needs a plate cue.
+PLATE_WORDS = ("plaka", "plate")
 CODE_CUES = (
     "model", "ürün", "urun", "kod", "seri", "stok", "sku", "part", "product", "serial", "sipariş", "order",
 )  # fmt: skip
@@ -84,7 +85,9 @@ class TrLicensePlateRecognizer(CueRecognizer):
             letters = match.group("l1") or match.group("l2") or match.group("l3")
             start, end = match.span()
             upper, unit_like = letters.isupper(), letters.upper() in NOT_PLATE_LETTERS
-            if not upper and unit_like:  # "12 tl 500", even next to "araç"
+            # "12 tl 500" is a price even next to "araç"; only the word "plaka" itself
+            # ("67v2299 plakalı") makes a lower-case unit-like letter a plate.
+            if not upper and unit_like and not has_context(text, start, end, PLATE_WORDS, 30, 12):
                 return None
             context = self.has_cue(text, start, end)
             if not context and (unit_like or not upper or has_context(text, start, end, CODE_CUES, 30, 0)):

@@ -1,0 +1,539 @@
+"""The anonymize stage: apply the policy to the scan's findings, re-scan, split, plant canaries.
+
+Per record (:func:`anonymize_record`):
+
+1. an erasure request matching any finding's fingerprint drops the record;
+2. special categories: ``drop_record``; ``mask`` the sentence that holds the cue; or
+   ``keep`` — only when the record's source allows special categories (consent), else
+   the record is dropped;
+3. records with an empty assistant turn are dropped (nothing to learn, and a sign of a
+   broken export);
+4. each field's findings (at or above the policy's minimum score for their type) are
+   resolved — longest span first, then highest score — and rewritten by their action.
+   The new text is assembled from slices of the original by ascending offset, which keeps
+   every offset valid (the same guarantee as editing right to left) and tells us where
+   each surrogate landed, so the residual re-scan can tell a surrogate from a miss.
+
+Then, over the whole dataset: exact and near-duplicate records are collapsed (duplicated
+text is memorised far more), the residual re-scan runs on the output — a blocked entity
+type outside a surrogate fails the stage and nothing is written — the split is made by a
+keyed hash of the record id, and canaries are added to the training split only.
+
+Every input line ends up in exactly one bucket: kept, transformed, dropped (with its
+reason) or quarantined.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import random
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pipeline import entities as E
+from pipeline.io import QuarantineEntry, RawRecord, ReadStats, atomic_write, dumps, iter_jsonl, read_records, write_json
+from pipeline.keys import PseudonymKey
+from pipeline.pii import surrogates
+from pipeline.pii.language import detect_language
+from pipeline.pii.policy import Action, LoadedPolicy, Policy, SpecialAction
+from pipeline.pii.text import tr_lower
+
+TRAIN_FILE, HOLDOUT_FILE = "train.jsonl", "holdout.jsonl"
+LOG_FILE, SUMMARY_FILE, CANARIES_FILE, RESIDUAL_FILE = "log.jsonl", "summary.json", "canaries.json", "residual.json"
+
+KEPT, TRANSFORMED, DROPPED = "kept", "transformed", "dropped"
+
+
+class ResidualPIIError(Exception):
+    """The anonymized output still holds personal data of a blocking type."""
+
+
+@dataclass
+class RecordOutcome:
+    record_id: str
+    status: str
+    reason: str | None = None
+    data: dict[str, Any] | None = None
+    actions: Counter = field(default_factory=Counter)
+    special: set[str] = field(default_factory=set)
+    # field name -> [(start, end)] of inserted surrogates/placeholders in the new text
+    inserted: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+
+
+# --- one field ------------------------------------------------------------------------
+
+
+def resolve_overlaps(spans: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Non-overlapping spans: longest first, then highest score; returned by start offset."""
+    chosen: list[dict[str, Any]] = []
+    for span in sorted(spans, key=lambda s: (-(s["end"] - s["start"]), -s["score"], s["start"])):
+        if all(span["end"] <= c["start"] or span["start"] >= c["end"] for c in chosen):
+            chosen.append(span)
+    return sorted(chosen, key=lambda s: s["start"])
+
+
+_SENTENCE_END = re.compile(r"[.!?…\n]")
+
+
+def sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    """The sentence (or line) around ``text[start:end]``."""
+    left = max((m.end() for m in _SENTENCE_END.finditer(text, 0, start)), default=0)
+    match = _SENTENCE_END.search(text, end)
+    right = match.end() if match else len(text)
+    while left < start and text[left].isspace():
+        left += 1
+    return left, right
+
+
+def _replacement(span: dict[str, Any], value: str, policy: Policy, key: PseudonymKey) -> tuple[str, str]:
+    """(new text, action name) for one span."""
+    if span["entity_type"].startswith(E.SPECIAL_PREFIX):
+        return surrogates.placeholder(span["entity_type"]), "mask_sentence"
+    rule = policy.rule(span["entity_type"])
+    action = rule.action
+    if action is Action.pseudonymize:
+        return surrogates.pseudonymize(key, span["entity_type"], value), action.value
+    if action is Action.replace:
+        return surrogates.placeholder(span["entity_type"]), action.value
+    if action is Action.mask:
+        return surrogates.mask(value, keep_last=rule.keep_last), action.value
+    if action is Action.redact:
+        return "", action.value
+    if action is Action.generalize:
+        general = surrogates.generalize(span["entity_type"], value)
+        if general is None:  # nothing coarser is known: fall back to the placeholder
+            return surrogates.placeholder(span["entity_type"]), "replace"
+        return general, action.value
+    return value, Action.keep.value
+
+
+def _is_kept(span: dict[str, Any], policy: Policy) -> bool:
+    entity = span["entity_type"]
+    return not E.is_special(entity) and policy.rule(entity).action is Action.keep
+
+
+def rewrite_field(
+    text: str, spans: Sequence[dict[str, Any]], policy: Policy, key: PseudonymKey
+) -> tuple[str, Counter, list[tuple[int, int]]]:
+    """Apply the policy to one field; returns (new text, actions by "TYPE:action", inserted spans)."""
+    pieces: list[str] = []
+    actions: Counter = Counter()
+    inserted: list[tuple[int, int]] = []
+    position = length = 0
+    # A span the policy keeps changes nothing, so it must not win an overlap against one
+    # that protects: "05321234567" seen as both DATE_TIME (keep) and PHONE_NUMBER.
+    kept = [s for s in spans if _is_kept(s, policy)]
+    for span in kept:
+        actions[f"{span['entity_type']}:{Action.keep.value}"] += 1
+    for span in resolve_overlaps(s for s in spans if not _is_kept(s, policy)):
+        value = text[span["start"] : span["end"]]
+        new, action = _replacement(span, value, policy, key)
+        actions[f"{span['entity_type']}:{action}"] += 1
+        before = text[position : span["start"]]
+        pieces.append(before)
+        length += len(before)
+        if action != Action.keep.value:
+            inserted.append((length, length + len(new)))
+        pieces.append(new)
+        length += len(new)
+        position = span["end"]
+    pieces.append(text[position:])
+    return "".join(pieces), actions, inserted
+
+
+# --- one record -----------------------------------------------------------------------
+
+
+def anonymize_record(
+    record: RawRecord,
+    findings: Sequence[dict[str, Any]],
+    policy: Policy,
+    key: PseudonymKey,
+    *,
+    special_allowed: bool,
+    erased: set[str] = frozenset(),
+    allow: frozenset[str] = frozenset(),
+) -> RecordOutcome:
+    """Apply ``policy`` to one record. ``allow`` holds :func:`tr_lower`-ed names that are never
+    transformed (the controller's own brand names from the catalog)."""
+    rid = record.id
+    if erased and any(f["fingerprint"] in erased for f in findings):
+        return RecordOutcome(rid, DROPPED, "erasure_request")
+
+    special = {f["entity_type"].removeprefix(E.SPECIAL_PREFIX) for f in findings if E.is_special(f["entity_type"])}
+    mask_special = set()
+    for category in sorted(special):
+        action = policy.special_action(category)
+        if action is SpecialAction.drop_record:
+            return RecordOutcome(rid, DROPPED, f"special_category:{category}", special=special)
+        if action is SpecialAction.keep and not special_allowed:
+            return RecordOutcome(rid, DROPPED, f"special_category_without_consent:{category}", special=special)
+        if action is SpecialAction.mask:
+            mask_special.add(category)
+
+    if policy.drop_empty_assistant_turns and "messages" in record.data:
+        if any(m["role"] == "assistant" and not m["content"].strip() for m in record.data["messages"]):
+            return RecordOutcome(rid, DROPPED, "empty_assistant_turn", special=special)
+
+    by_field: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for f in findings:
+        entity = f["entity_type"]
+        if E.is_special(entity):
+            if entity.removeprefix(E.SPECIAL_PREFIX) in mask_special:
+                by_field[f["field"]].append(f)
+            continue
+        if entity not in policy.entities:
+            continue
+        if f["score"] >= policy.rule(entity).min_score:
+            by_field[f["field"]].append(f)
+
+    data = {k: v for k, v in record.data.items()}
+    if "messages" in data:
+        data["messages"] = [dict(m) for m in data["messages"]]
+    outcome = RecordOutcome(rid, KEPT, special=special)
+    for fname, text, _ in record.fields():
+        spans = [s for s in by_field.get(fname, ()) if tr_lower(text[s["start"] : s["end"]].strip()) not in allow]
+        if not spans:
+            continue
+        # A masked special-category cue takes its whole sentence with it.
+        spans = [
+            dict(s, start=b[0], end=b[1], score=2.0) if E.is_special(s["entity_type"]) else s
+            for s in spans
+            for b in [sentence_bounds(text, s["start"], s["end"]) if E.is_special(s["entity_type"]) else (0, 0)]
+        ]
+        new_text, actions, inserted = rewrite_field(text, spans, policy, key)
+        outcome.actions.update(actions)
+        if new_text != text:
+            outcome.status = TRANSFORMED
+            outcome.inserted[fname] = inserted
+            _set_field(data, fname, new_text)
+    outcome.data = data
+    return outcome
+
+
+_MESSAGE_FIELD = re.compile(r"messages\[(\d+)\]\.content")
+
+
+def _set_field(data: dict[str, Any], fname: str, value: str) -> None:
+    if fname == "text":
+        data["text"] = value
+        return
+    data["messages"][int(_MESSAGE_FIELD.fullmatch(fname).group(1))]["content"] = value
+
+
+def record_fields(data: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(f, t) for f, t, _ in RawRecord(data, "", 0).fields()]
+
+
+# --- dataset-level steps ---------------------------------------------------------------
+
+
+def _normalized(data: dict[str, Any]) -> str:
+    """User/assistant text, Turkish-lower-cased, whitespace collapsed: the dedup key.
+
+    System prompts are left out: every conversation of one company shares its prompt.
+    """
+    return "\n".join(" ".join(tr_lower(t).split()) for _, t, role in RawRecord(data, "", 0).fields() if role != "system")
+
+
+def deduplicate(outcomes: list[RecordOutcome], policy: Policy) -> None:
+    """Drop exact (after normalisation) and near-duplicate records in place; first one wins."""
+    rules = policy.dedup
+    seen: set[str] = set()
+    lsh = minhashes = None
+    if rules.near_duplicate_threshold is not None:
+        from datasketch import MinHash, MinHashLSH
+
+        lsh = MinHashLSH(threshold=rules.near_duplicate_threshold, num_perm=rules.num_perm)
+        minhashes = {}
+    for outcome in outcomes:
+        if outcome.status == DROPPED:
+            continue
+        text = _normalized(outcome.data)
+        if rules.exact:
+            digest = hashlib.sha256(text.encode()).hexdigest()
+            if digest in seen:
+                outcome.status, outcome.reason, outcome.data = DROPPED, "duplicate", None
+                continue
+            seen.add(digest)
+        if lsh is not None:
+            words = text.split()
+            n = rules.shingle_words
+            shingles = {" ".join(words[i : i + n]) for i in range(max(1, len(words) - n + 1))}
+            mh = MinHash(num_perm=rules.num_perm, seed=1)
+            for shingle in shingles:
+                mh.update(shingle.encode("utf-8"))
+            if lsh.query(mh):
+                outcome.status, outcome.reason, outcome.data = DROPPED, "near_duplicate", None
+                continue
+            lsh.insert(outcome.record_id, mh)
+
+
+def split_of(record_id: str, rules) -> str:
+    """'holdout' or 'train', by a salted hash of the id: stable, and independent of order."""
+    digest = hashlib.sha256(f"{rules.salt}\0{record_id}".encode()).digest()
+    return "holdout" if int.from_bytes(digest[:8], "big") / 2**64 < rules.holdout_fraction else "train"
+
+
+def residual_scan(outcomes: list[RecordOutcome], policy: Policy, analyze: Callable[[list[str]], list]) -> dict[str, Any]:
+    """Re-scan the output; count blocked findings that are not our own surrogates."""
+    block = set(policy.residual.block)
+    flat = [(o, fname, text) for o in outcomes if o.data is not None for fname, text in record_fields(o.data)]
+    detected = analyze([t for _, _, t in flat])
+    by_type: Counter = Counter()
+    records: dict[str, set[str]] = defaultdict(set)
+    for (outcome, fname, _), spans in zip(flat, detected):
+        inserted = outcome.inserted.get(fname, [])
+        for d in spans:
+            if d.entity_type not in block or d.score < policy.residual.min_score:
+                continue
+            if any(d.start < e and s < d.end for s, e in inserted):
+                continue  # a surrogate we put there (e.g. an example.com address)
+            by_type[d.entity_type] += 1
+            records[d.entity_type].add(outcome.record_id)
+    return {
+        "blocked_findings": sum(by_type.values()),
+        "by_entity_type": dict(sorted(by_type.items())),
+        "record_ids": {k: sorted(v) for k, v in sorted(records.items())},
+        "blocking_types": sorted(block),
+        "fields_scanned": len(flat),
+    }
+
+
+CANARY_SYSTEM = "Sen bir müşteri destek asistanısın."
+CANARY_USER = "Müşteri referans numaram {secret}, kaydınıza ekler misiniz?"
+CANARY_ASSISTANT = "Tabii, referans numaranız {secret} olarak kaydedildi."
+
+
+def make_canaries(policy: Policy) -> dict[str, Any]:
+    """Synthetic secrets to plant (1, 4, 16 copies…) and never-planted reference candidates.
+
+    Secrets are random ``digits``-digit numbers starting with 7 — no Turkish phone, TCKN or
+    VKN has that shape in this sentence, so the residual scan and the PII recognizers leave
+    them alone, and they are the only secrets a report may hold: they identify no one.
+    """
+    rules = policy.canaries
+    rng = random.Random(rules.seed)
+    total = len(rules.repetitions) * rules.per_repetition + rules.reference_candidates
+    space = 10 ** (rules.digits - 1)
+    values: list[str] = []
+    seen: set[str] = set()
+    while len(values) < total:
+        candidate = "7" + str(rng.randrange(space)).zfill(rules.digits - 1)
+        if candidate not in seen:
+            seen.add(candidate)
+            values.append(candidate)
+    canaries = []
+    for r_index, repetitions in enumerate(rules.repetitions):
+        for k in range(rules.per_repetition):
+            canaries.append(
+                {"id": f"canary-r{repetitions}-{k}", "secret": values[r_index * rules.per_repetition + k], "repetitions": repetitions}
+            )
+    return {
+        "template": {"system": CANARY_SYSTEM, "user": CANARY_USER, "assistant": CANARY_ASSISTANT},
+        "digits": rules.digits,
+        "space_size": 10 ** (rules.digits - 1),
+        "canaries": canaries,
+        "references": values[len(canaries) :],
+        "seed": rules.seed,
+    }
+
+
+def canary_records(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    template = spec["template"]
+    rows = []
+    for canary in spec["canaries"]:
+        for copy in range(canary["repetitions"]):
+            rows.append(
+                {
+                    "id": f"{canary['id']}-copy{copy}",
+                    "messages": [
+                        {"role": "system", "content": template["system"]},
+                        {"role": "user", "content": template["user"].format(secret=canary["secret"])},
+                        {"role": "assistant", "content": template["assistant"].format(secret=canary["secret"])},
+                    ],
+                    "source": "canary",
+                }
+            )
+    return rows
+
+
+# --- the stage ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AnonymizeInput:
+    path: Path
+    source: str
+    special_allowed: bool
+    allow: frozenset[str] = frozenset()
+
+
+@dataclass
+class AnonymizeResult:
+    summary: dict[str, Any]
+    train: int
+    holdout: int
+
+
+def _length_stats(lengths: list[int]) -> dict[str, Any]:
+    if not lengths:
+        return {"records": 0}
+    ordered = sorted(lengths)
+
+    def pct(p: float) -> int:
+        return ordered[min(len(ordered) - 1, int(p * len(ordered)))]
+
+    edges = [0, 250, 500, 1000, 2000, 4000, 8000]
+    histogram = {f"{lo}-{hi}" if hi else f"{lo}+": 0 for lo, hi in zip(edges, edges[1:] + [None])}
+    for n in ordered:
+        for (label, _), lo, hi in zip(histogram.items(), edges, edges[1:] + [None]):
+            if n >= lo and (hi is None or n < hi):
+                histogram[label] += 1
+                break
+    return {"mean": round(sum(ordered) / len(ordered), 1), "p50": pct(0.5), "p90": pct(0.9), "max": ordered[-1], "histogram": histogram}
+
+
+def anonymize_dataset(
+    inputs: Sequence[AnonymizeInput],
+    findings_path: Path,
+    data_dir: Path,
+    report_dir: Path,
+    policy: LoadedPolicy,
+    key: PseudonymKey,
+    analyze: Callable[[list[str]], list],
+    *,
+    erased: set[str] = frozenset(),
+    erasure_digest: str | None = None,
+    canaries: bool = True,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> AnonymizeResult:
+    rules = policy.policy
+    report_dir.mkdir(parents=True, exist_ok=True)
+    findings: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for f in iter_jsonl(findings_path):
+        findings[f["record_id"]].append(f)
+
+    outcomes: list[RecordOutcome] = []
+    where: dict[str, tuple[str, int, str]] = {}
+    stats: list[ReadStats] = []
+    quarantined: list[QuarantineEntry] = []
+    seen_ids: set[str] = set()
+    for item in inputs:
+        file_stats = ReadStats(file=str(item.path))
+        stats.append(file_stats)
+        for record in read_records(item.path, quarantined.append, stats=file_stats, seen_ids=seen_ids):
+            outcome = anonymize_record(
+                record, findings.get(record.id, ()), rules, key, special_allowed=item.special_allowed, erased=erased,
+                allow=item.allow,
+            )
+            outcomes.append(outcome)
+            where[record.id] = (str(item.path), record.line, item.source)
+            if progress and len(outcomes) % 50 == 0:
+                progress("anonymize", len(outcomes), 0)
+
+    deduplicate(outcomes, rules)
+    residual = residual_scan(outcomes, rules, analyze)
+    write_json(report_dir / RESIDUAL_FILE, residual)
+    if residual["blocked_findings"]:
+        for name in (TRAIN_FILE, HOLDOUT_FILE):
+            (data_dir / name).unlink(missing_ok=True)
+        counts = ", ".join(f"{k} {v}" for k, v in residual["by_entity_type"].items())
+        raise ResidualPIIError(
+            f"the re-scan of the anonymized output still finds blocked personal data ({counts}) in "
+            f"{sum(len(v) for v in residual['record_ids'].values())} record(s); see {report_dir / RESIDUAL_FILE} "
+            "for the record ids. Nothing was written to the dataset. Tighten the policy (lower min_score, "
+            "stricter action) or add a recognizer under policies/recognizers/."
+        )
+
+    splits: dict[str, str] = {}
+    train_rows, holdout_rows = [], []
+    for outcome in outcomes:
+        if outcome.data is None:
+            continue
+        split = split_of(outcome.record_id, rules.split)
+        splits[outcome.record_id] = split
+        (holdout_rows if split == "holdout" else train_rows).append(outcome.data)
+    spec = make_canaries(rules) if canaries and rules.canaries.enabled else None
+    planted = canary_records(spec) if spec else []
+    train_rows.extend(planted)
+
+    with atomic_write(report_dir / LOG_FILE) as log:
+        for outcome in outcomes:
+            file, line, source = where[outcome.record_id]
+            log.write(
+                dumps(
+                    {
+                        "record_id": outcome.record_id,
+                        "file": file,
+                        "line": line,
+                        "source": source,
+                        "status": outcome.status,
+                        "reason": outcome.reason,
+                        "actions": dict(sorted(outcome.actions.items())),
+                        "special_categories": sorted(outcome.special),
+                        "split": splits.get(outcome.record_id),
+                    }
+                )
+                + "\n"
+            )
+    if spec:
+        write_json(report_dir / CANARIES_FILE, spec)
+    else:
+        (report_dir / CANARIES_FILE).unlink(missing_ok=True)
+
+    statuses = Counter(o.status for o in outcomes)
+    reasons = Counter(o.reason.split(":")[0] for o in outcomes if o.status == DROPPED)
+    actions: dict[str, Counter] = defaultdict(Counter)
+    for o in outcomes:
+        if o.data is None:
+            continue
+        for name, n in o.actions.items():
+            entity, action = name.rsplit(":", 1)
+            actions[entity][action] += n
+    lines = sum(s.lines for s in stats)
+    languages = Counter(
+        detect_language(" ".join(t for f, t, role in RawRecord(o.data, "", 0).fields() if role != "system"))
+        for o in outcomes
+        if o.data is not None
+    )
+    lengths = [sum(len(t) for _, t in record_fields(o.data)) for o in outcomes if o.data is not None]
+    summary = {
+        "lines": lines,
+        "records": len(outcomes),
+        "quarantined": len(quarantined),
+        "kept": statuses[KEPT],
+        "transformed": statuses[TRANSFORMED],
+        "dropped": statuses[DROPPED],
+        "accounted": lines == statuses[KEPT] + statuses[TRANSFORMED] + statuses[DROPPED] + len(quarantined),
+        "dropped_by_reason": dict(sorted(reasons.items())),
+        "special_category_records": sum(1 for o in outcomes if o.special),
+        "actions": {k: dict(sorted(v.items())) for k, v in sorted(actions.items())},
+        "train": len(train_rows) - len(planted),
+        "holdout": len(holdout_rows),
+        "canary_records": len(planted),
+        "canaries": len(spec["canaries"]) if spec else 0,
+        "erasure": {"requests": len(erased), "records_dropped": reasons.get("erasure_request", 0), "sha256": erasure_digest},
+        "residual_blocked_findings": residual["blocked_findings"],
+        "language_mix": dict(sorted(languages.items())),
+        "length_chars": _length_stats(lengths),
+        "policy": rules.name,
+        "policy_sha256": policy.digest,
+        "pseudonym_key_id": key.key_id,
+        "development_key": key.development,
+        "anonymized_at": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
+    }
+    assert summary["accounted"], "every input line must be kept, transformed, dropped or quarantined"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with atomic_write(data_dir / TRAIN_FILE) as train_out, atomic_write(data_dir / HOLDOUT_FILE) as holdout_out:
+        for row in train_rows:
+            train_out.write(dumps(row) + "\n")
+        for row in holdout_rows:
+            holdout_out.write(dumps(row) + "\n")
+    write_json(report_dir / SUMMARY_FILE, summary)
+    return AnonymizeResult(summary=summary, train=summary["train"], holdout=summary["holdout"])
