@@ -24,6 +24,7 @@ from pipeline.pii.erasure import load_erasures, record_request
 from pipeline.pii.fingerprint import fingerprint
 from pipeline.pii.policy import load_policy
 from pipeline.pii.scan import InputFile, ScanConfig, scan_files
+from pipeline.pii.text import tr_lower
 
 REPO = Path(__file__).resolve().parents[1]
 KEY = PseudonymKey(b"test-pseudonym-key-0123456789abcdef")
@@ -283,3 +284,14 @@ def test_controller_public_names_are_never_transformed():
     first = outcome.data["messages"][0]["content"]
     assert first.startswith("Anka Bank ile ") and "Sierra Mason" not in first
     assert outcome.data["messages"][1]["content"] == "Anka Bank olarak teşekkürler."
+
+
+def test_an_undetected_repeat_of_a_detected_name_is_anonymized_too():
+    rec = _record("p", ("user", "Güleğen Doğan'a transfer yaptım."), ("assistant", "Alıcı adı güleğen doğan olarak görünüyor."))
+    findings = [_span(0, 13, "PERSON", field="messages[0].content")]
+    outcome = anonymize_record(rec, findings, POLICY.policy, KEY, special_allowed=False)
+    first, second = outcome.data["messages"][0]["content"], outcome.data["messages"][1]["content"]
+    assert "Güleğen" not in first and "güleğen" not in second.lower()
+    surrogate = first.split("'")[0]
+    assert surrogate.lower() in second.lower() or tr_lower(surrogate) in tr_lower(second)
+    assert outcome.actions["PERSON:pseudonymize"] == 2

@@ -191,6 +191,7 @@ def anonymize_record(
             continue
         if f["score"] >= policy.rule(entity).min_score:
             by_field[f["field"]].append(f)
+    _propagate(record, by_field, policy)
 
     data = {k: v for k, v in record.data.items()}
     if "messages" in data:
@@ -214,6 +215,46 @@ def anonymize_record(
             _set_field(data, fname, new_text)
     outcome.data = data
     return outcome
+
+
+# Types whose every mention in a record is found again once one mention was detected.
+_PROPAGATED = (E.PERSON, E.EMAIL_ADDRESS, E.TR_LICENSE_PLATE, E.PASSPORT)
+
+
+def _propagate(record: RawRecord, by_field: dict[str, list[dict[str, Any]]], policy: Policy) -> None:
+    """Add spans for undetected repeats of a value detected elsewhere in the same record.
+
+    A name the recognizers found once ("Güleğen Doğan'a transfer yaptım") is often written
+    again where the evidence is weaker ("adı güleğen doğan olarak görünüyor"); the second
+    mention would survive. Every whole-word, case-insensitive (Turkish casing) repeat of a
+    detected value of a propagated type is treated as the same finding.
+    """
+    texts = {fname: text for fname, text, _ in record.fields()}
+    values: dict[str, dict[str, Any]] = {}
+    for spans in by_field.values():
+        for span in spans:
+            if span["entity_type"] in _PROPAGATED and policy.rule(span["entity_type"]).action is not Action.keep:
+                value = texts[span["field"]][span["start"] : span["end"]].strip()
+                if len(value) >= 3:
+                    values.setdefault(tr_lower(value), span)
+    if not values:
+        return
+    pattern = re.compile(
+        r"(?<!\w)(?:" + "|".join(re.escape(v) for v in sorted(values, key=len, reverse=True)) + r")(?!\w)"
+    )
+    for fname, text in texts.items():
+        covered = [(s["start"], s["end"]) for s in by_field.get(fname, ())]
+        # tr_lower keeps the length of Turkish text, so offsets in the lowered copy hold.
+        lowered = tr_lower(text)
+        if len(lowered) != len(text):
+            continue
+        for match in pattern.finditer(lowered):
+            if any(match.start() < e and s < match.end() for s, e in covered):
+                continue
+            source = values[match.group()]
+            by_field[fname].append(
+                dict(source, field=fname, start=match.start(), end=match.end(), recognizer="propagated")
+            )
 
 
 _MESSAGE_FIELD = re.compile(r"messages\[(\d+)\]\.content")
