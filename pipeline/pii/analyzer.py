@@ -106,7 +106,6 @@ def _recognizers(language: str, recognizer_dir: Path | None):
     from pipeline.pii.names import TurkishNameRecognizer
     from pipeline.pii.offline import offline_email_recognizer
     from pipeline.pii.recognizers import (
-        TrPhoneRecognizer,
         card_recognizer,
         street_address_recognizer,
         turkish_recognizers,
@@ -116,9 +115,8 @@ def _recognizers(language: str, recognizer_dir: Path | None):
     from pipeline.pii.special import SpecialCategoryRecognizer
 
     found = [
-        *(r for r in turkish_recognizers(supported_language=language) if not isinstance(r, TrPhoneRecognizer)),
         # English text also carries national-format numbers of the customer's own country.
-        TrPhoneRecognizer(supported_language=language, regions=_PHONE_REGIONS[language]),
+        *turkish_recognizers(supported_language=language, phone_regions=_PHONE_REGIONS[language]),
         TurkishNameRecognizer(supported_language=language),
         SpecialCategoryRecognizer(supported_language=language),
         card_recognizer(supported_language=language),

@@ -76,8 +76,13 @@ __all__ = [
 ]
 
 
-def turkish_recognizers(supported_language: str = "en") -> list[EntityRecognizer]:
+def turkish_recognizers(
+    supported_language: str = "en", phone_regions: tuple[str, ...] = ("TR",)
+) -> list[EntityRecognizer]:
     """The Turkish-identifier recognizers of this package, ready to add to a Presidio RecognizerRegistry.
+
+    ``phone_regions``: countries whose national phone formats are searched besides numbers
+    written with "+" or "00" (English text: add "US", "GB", …).
 
     TCKN, VKN, IBAN (Turkish and foreign), phone, plate, date of birth, address. The
     package's other recognizers have their own constructors because each replaces a
@@ -89,7 +94,7 @@ def turkish_recognizers(supported_language: str = "en") -> list[EntityRecognizer
         TcKimlikRecognizer(supported_language=supported_language),
         VergiKimlikRecognizer(supported_language=supported_language),
         IbanCodeRecognizer(supported_language=supported_language),
-        TrPhoneRecognizer(supported_language=supported_language),
+        TrPhoneRecognizer(supported_language=supported_language, regions=phone_regions),
         TrLicensePlateRecognizer(supported_language=supported_language),
         DateOfBirthRecognizer(supported_language=supported_language),
         TrAddressRecognizer(supported_language=supported_language),
