@@ -21,7 +21,7 @@ h2{font-size:18px;margin:0 0 12px}.cards{display:flex;flex-wrap:wrap;gap:12px;ma
 .card b{display:block;font-size:26px}.card span{color:#627d98;font-size:13px}
 .card.bad b{color:#c53030}.card.good b{color:#2f855a}
 table{border-collapse:collapse;width:100%;font-size:14px}th,td{text-align:left;padding:6px 10px;border-bottom:1px solid #e4e7eb}
-th{color:#486581;font-weight:600}td.num{text-align:right;font-variant-numeric:tabular-nums}
+th{color:#486581;font-weight:600}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 code{font:13px ui-monospace,SFMono-Regular,Menlo,monospace;background:#f0f4f8;padding:1px 4px;border-radius:3px;word-break:break-all}
 .note{color:#627d98;font-size:13px}.pass{color:#2f855a;font-weight:600}.fail{color:#c53030;font-weight:600}
 """
@@ -53,7 +53,7 @@ def cards(items: Sequence[tuple[str, object, str | None]]) -> str:
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[object]], numeric: Sequence[int] = ()) -> str:
-    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    head = "".join(f"<th{' class=num' if i in numeric else ''}>{escape(h)}</th>" for i, h in enumerate(headers))
     body = []
     for row in rows:
         cells = []
@@ -101,11 +101,11 @@ def bar_chart(values: Mapping[str, float], *, width: int = 640, color: str = PAL
 
 
 def stacked_histograms(series: Mapping[str, Sequence[int]], bins: Sequence[str], *, width: int = 640) -> str:
-    """One row of small bars per series (e.g. the score distribution of each entity type)."""
+    """One row of small bars per series (e.g. the score distribution of each entity type);
+    the exact count of each bar is in its tooltip."""
     if not series:
         return "<p class='note'>nothing to show</p>"
     label_w, cell_w, row_h = 220, (width - 220) / max(1, len(bins)), 26
-    top = max((max(v) for v in series.values() if v), default=1) or 1
     parts = []
     for i, b in enumerate(bins):
         parts.append(
@@ -113,6 +113,9 @@ def stacked_histograms(series: Mapping[str, Sequence[int]], bins: Sequence[str],
             f"fill='#627d98'>{escape(b)}</text>"
         )
     for r, (name, counts) in enumerate(series.items()):
+        # Each row is scaled to its own maximum: the shape of a distribution is what matters,
+        # and a type with 1,400 findings would otherwise flatten one with 50.
+        top = max(counts, default=0) or 1
         y = 18 + r * row_h
         parts.append(f"<text x='{label_w - 8}' y='{y + 16}' text-anchor='end' font-size='13'>{escape(name)}</text>")
         for i, count in enumerate(counts):
