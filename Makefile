@@ -21,7 +21,7 @@ export TOKENIZERS_PARALLELISM := false
 
 .PHONY: install run test test-fast clean-outputs
 
-install: $(STAMP)
+install: $(STAMP) $(MMLU)
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
