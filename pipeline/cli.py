@@ -56,8 +56,12 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     from pipeline.keys import KeyConfigError
     from pipeline.pii.anonymize import ResidualPIIError
     from pipeline.pii.scan import QuarantineLimitExceeded
+    from pipeline.release import ReleaseRefused, SignatureError
 
-    return (ConfigError, InputError, BaseModelError, KeyConfigError, QuarantineLimitExceeded, ResidualPIIError)
+    return (
+        ConfigError, InputError, BaseModelError, KeyConfigError, QuarantineLimitExceeded, ResidualPIIError,
+        ReleaseRefused, SignatureError,
+    )
 
 
 @contextlib.contextmanager
@@ -424,6 +428,179 @@ def redact(
     console.print(f"[green]redact:[/] {len(rows)} written, {dropped} dropped, {quarantined} quarantined.")
 
 
+def _print_gate(result) -> None:
+    """The gate table: one row per check; failures explained below it."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title="release gate (policies/release.yaml)", title_justify="left")
+    for column in ("check", "measured", "threshold", "result"):
+        table.add_column(column)
+    for c in result.checks:
+        measured = f"{c.measured:.4g}" if isinstance(c.measured, float) else str(c.measured)
+        table.add_row(escape(c.name), escape(measured), escape(c.threshold),
+                      "[green]pass[/]" if c.passed else "[bold red]FAIL[/]")
+    console.print(table)
+    for c in result.failures:
+        console.print(f"[red]- {escape(c.name)}:[/] {escape(c.explanation)}", highlight=False)
+
+
+@app.command(rich_help_panel="Pipeline stages")
+def signoff(
+    out: Annotated[Path | None, typer.Option(help="Directory for <name>-<version>/ (default: params signoff.out).")] = None,
+    policy: Annotated[Path | None, typer.Option(help="Release policy (default: params signoff.policy).")] = None,
+    params: ParamsOption = PARAMS_FILE,
+) -> None:
+    """Release gate, then the signed bundle — or a non-zero exit and no bundle.
+
+    Checks every stage's report against policies/release.yaml (residual PII, extraction,
+    canary exposure, membership inference, benchmark drop, domain gain, quarantine, legal
+    basis, retention, erasure requests applied) and, only if all pass, writes
+    release/<name>-<version>/: the adapter, README.md (model card), provenance.json
+    (in-toto / SLSA) and model.sig (OpenSSF model signing; key: MAHREM_SIGNING_KEY).
+    """
+    with _friendly_errors():
+        from pipeline.keys import load_signing_key
+        from pipeline.release import EvidencePaths, GateFailed, SignoffParams, load_release_policy
+        from pipeline.release import signoff as run_signoff
+
+        config = load_params("signoff", SignoffParams, params)
+        loaded = load_release_policy(policy or Path(config.policy))
+        key = load_signing_key()
+        try:
+            with console.status("signoff: gate, card, provenance, signature"):
+                result = run_signoff(EvidencePaths(params=params), loaded, out or Path(config.out), key)
+        except GateFailed as exc:
+            _print_gate(exc.result)
+            console.print(
+                f"[bold red]signoff: the release gate failed[/] ({len(exc.result.failures)} of "
+                f"{len(exc.result.checks)} checks); no bundle was written. {exc.note}", highlight=False,
+            )
+            raise typer.Exit(1) from None
+    _print_gate(result.gate)
+    console.print(
+        f"[green]signoff:[/] {result.bundle} — signed with key {result.key_id[:16]}…"
+        f"{' (DEVELOPMENT key)' if result.development_key else ''}; sharing scope {result.sharing_scope}, "
+        f"transfer abroad {'allowed' if result.cross_border_transfer else 'not allowed'}.", highlight=False,
+    )
+
+
+@app.command(rich_help_panel="Release")
+def verify(
+    bundle: Annotated[Path, typer.Argument(help="A bundle directory, e.g. release/<name>-<version>.")],
+    public_key: Annotated[Path, typer.Option("--public-key", help="The signer's public key (PEM).")],
+) -> None:
+    """Verify a bundle: signature, every file's digest, the manifest, the gate and the card.
+
+    Exit 0 only when every check passes. The development key verifies with a warning.
+    Example: `mahrem verify release/mahrem-smollm2-135m-support-0.1.0 --public-key .mahrem/keys/signing.pub.pem`.
+    """
+    from rich.markup import escape
+
+    with _friendly_errors():
+        from pipeline.release import verify_bundle
+
+        result = verify_bundle(bundle, public_key)
+    for name, passed in result.checks.items():
+        console.print(f"  {'[green]✓[/]' if passed else '[bold red]✗[/]'} {name}")
+    for problem in result.problems:
+        console.print(f"[red]- {escape(problem)}[/]", highlight=False)
+    for warning in result.warnings:
+        console.print(f"[bold yellow]warning:[/] {escape(warning)}", highlight=False)
+    console.print(("[green]" if result.ok else "[bold red]") + escape(result.verdict) + "[/]", highlight=False)
+    raise typer.Exit(result.exit_code)
+
+
+@app.command(rich_help_panel="Release")
+def release(
+    bundle: Annotated[Path, typer.Argument(help="A bundle directory written by signoff.")],
+    to: Annotated[Path, typer.Option("--to", help="The release registry directory.")],
+    public_key: Annotated[Path, typer.Option("--public-key", help="The signer's public key (PEM).")],
+    scope: Annotated[
+        str | None, typer.Option(help="internal | partners | public: who the registry serves (default: the bundle's scope).")
+    ] = None,
+    abroad: Annotated[
+        bool, typer.Option("--abroad", help="The registry is outside Türkiye (KVKK Art. 9 transfer abroad).")
+    ] = False,
+) -> None:
+    """Copy a verified bundle into a registry as <to>/<name>/<version>/ — never overwriting.
+
+    Refused when the bundle does not verify, the version is already there, --scope is wider
+    than the sources allow, or --abroad is given and a source forbids transfer abroad.
+    """
+    with _friendly_errors():
+        from pipeline.release import release_bundle
+
+        target = release_bundle(bundle, to, public_key, scope, abroad=abroad)
+    console.print(f"[green]release:[/] {bundle} → {target}", highlight=False)
+
+
+@app.command(rich_help_panel="Release")
+def merge(
+    bundle: Annotated[Path, typer.Argument(help="A bundle directory written by signoff.")],
+    out: Annotated[Path, typer.Option("--out", help="Directory for the merged model.")],
+    public_key: Annotated[Path, typer.Option("--public-key", help="The signer's public key (PEM).")],
+    base: Annotated[Path, typer.Option(help="The base model directory the bundle was trained on.")] = Path("models/base"),
+    dtype: Annotated[str, typer.Option(help="bfloat16 | float16 | float32")] = "bfloat16",
+) -> None:
+    """Merge a verified adapter into its base model, for runtimes without PEFT.
+
+    The bundle is verified first and the base checked against the SHA-256 in its
+    provenance; the merged model is written with its tokenizer and a digest.json.
+    """
+    with _friendly_errors():
+        from pipeline.release.merge import merge_bundle
+
+        with console.status("merge: verifying, loading, merging"):
+            result = merge_bundle(bundle, public_key, out, base, dtype=dtype)
+    console.print(f"[green]merge:[/] {result.bundle} + {base} → {result.out_dir} ({len(result.files)} files)")
+
+
+@app.command(rich_help_panel="Release")
+def generate(
+    prompt: Annotated[list[str], typer.Option("--prompt", help="A user message (repeatable).")],
+    public_key: Annotated[Path, typer.Option("--public-key", help="The signer's public key (PEM).")],
+    adapter: Annotated[
+        list[str] | None,
+        typer.Option("--adapter", help="NAME=BUNDLE: a verified bundle loaded under NAME (repeatable)."),
+    ] = None,
+    use: Annotated[
+        list[str] | None,
+        typer.Option("--use", help="Adapter NAME for each --prompt in order ('base' = no adapter); default: the first adapter."),
+    ] = None,
+    base: Annotated[Path, typer.Option(help="The base model directory.")] = Path("models/base"),
+    max_new_tokens: Annotated[int, typer.Option(help="Tokens to generate per prompt.")] = 64,
+) -> None:
+    """Generate with the base model and one or more verified adapters, swapped per request.
+
+    The base weights are loaded once; each bundle is verified and loaded as a named
+    adapter. Example: `mahrem generate --adapter support=release/mahrem-smollm2-135m-support-0.1.0
+    --public-key .mahrem/keys/signing.pub.pem --prompt "Kartım çalındı, ne yapmalıyım?"`.
+    """
+    with _friendly_errors():
+        from pipeline.release.generate import Request, generate as run_generate
+
+        adapters: dict[str, Path] = {}
+        for item in adapter or []:
+            name, sep, path = item.partition("=")
+            if not sep or not name or not path:
+                raise ConfigError(f"--adapter {item!r}: expected NAME=BUNDLE_DIR, e.g. support=release/x-0.1.0.")
+            adapters[name] = Path(path)
+        names = list(use or [])
+        if names and len(names) != len(prompt):
+            raise ConfigError(f"--use was given {len(names)} time(s) for {len(prompt)} --prompt(s); give one per prompt.")
+        default = next(iter(adapters), None)
+        chosen = [None if n == "base" else n for n in names] if names else [default] * len(prompt)
+        unknown = sorted({n for n in chosen if n is not None} - set(adapters))
+        if unknown:
+            raise ConfigError(f"--use names {unknown}, but only {sorted(adapters) or 'no adapters'} were given with --adapter.")
+        with console.status("generate: verifying and loading"):
+            outputs = run_generate([Request(p, a) for p, a in zip(prompt, chosen)], adapters, public_key, base,
+                                   max_new_tokens=max_new_tokens)
+    for name, text in zip(chosen, outputs):
+        typer.echo(f"[{name or 'base'}] {text}")
+
+
 def _not_yet(command: str, issue: int) -> None:
     console.print(
         f"[bold yellow]mahrem {command}: not implemented yet[/] (tracked in issue #{issue}). "
@@ -435,11 +612,6 @@ def _not_yet(command: str, issue: int) -> None:
 _PENDING = {
     "train": (5, "Pipeline stages", "Train a QLoRA adapter (4-bit NF4 base + LoRA) on the anonymized data."),
     "evaluate": (6, "Pipeline stages", "Benchmarks (lm-eval) and PII-leak probes, base vs adapter."),
-    "signoff": (7, "Pipeline stages", "Release gate, provenance manifest, signature and model card."),
-    "verify": (7, "Release", "Verify a bundle's signature, digests and gate evidence."),
-    "release": (7, "Release", "Copy a verified bundle into a release registry."),
-    "generate": (7, "Release", "Generate with the base model and one or more verified adapters."),
-    "merge": (7, "Release", "Merge a verified adapter into its base model."),
 }
 
 

@@ -28,12 +28,18 @@ def test_help_lists_every_command_of_the_design():
     assert set(DESIGN_COMMANDS) <= listed
 
 
-@pytest.mark.parametrize("command", ["generate", "merge"])
-def test_unbuilt_commands_say_so_and_fail(command, tmp_path):
-    result = runner.invoke(app, [command, str(tmp_path / "x")])
-    assert result.exit_code != 0
-    assert "not implemented yet" in _plain(result.output)
-    assert list(tmp_path.iterdir()) == []
+def test_generate_rejects_a_malformed_adapter_option(tmp_path):
+    result = runner.invoke(app, ["generate", "--prompt", "hi", "--public-key", str(tmp_path / "k.pem"),
+                                 "--adapter", "no-equals-sign"])
+    assert result.exit_code == 1
+    assert "NAME=BUNDLE_DIR" in _plain(result.output) and "Traceback" not in _plain(result.output)
+
+
+def test_generate_needs_one_use_per_prompt(tmp_path):
+    result = runner.invoke(app, ["generate", "--prompt", "a", "--prompt", "b", "--use", "base",
+                                 "--public-key", str(tmp_path / "k.pem")])
+    assert result.exit_code == 1
+    assert "one per prompt" in _plain(result.output)
 
 
 def test_config_error_is_printed_without_traceback(tmp_path):

@@ -1,0 +1,106 @@
+"""The release policy, ``policies/release.yaml``, typed: the bundle's identity and the gate.
+
+The file's header documents every key. Thresholds are validated once here, so a typo or
+a negative bound is an error naming the file and the key, never a silently lax gate.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from pydantic import Field, field_validator
+
+from pipeline.config import StrictModel, file_digest, load_model
+
+RELEASE_POLICY_FILE = Path("policies/release.yaml")
+HOLDOUT_LOSS = "holdout_loss"
+
+# A bundle name becomes a directory name and a registry path component: keep it plain.
+_NAME = r"^[a-z0-9][a-z0-9._-]{0,99}$"
+# Semantic versioning (https://semver.org), which registries and humans sort by.
+_VERSION = r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$"
+
+
+class CardText(StrictModel):
+    """The prose of the model card that a person, not the pipeline, must write."""
+
+    intended_use: str = Field(min_length=1)
+    out_of_scope: str = Field(min_length=1)
+    limitations: list[str] = Field(min_length=1)
+
+
+class CanaryGate(StrictModel):
+    repetitions: str = Field("1", pattern=r"^[1-9]\d*$", description="Key of leakage.json canary.by_repetitions.")
+    exposure_max_bits: float = Field(ge=0.0, le=64.0)
+
+
+class MembershipGate(StrictModel):
+    tpr_at_1pct_fpr_max: float = Field(ge=0.0, le=1.0)
+
+
+class BenchmarkGate(StrictModel):
+    tolerance: float = Field(ge=0.0, description="Absolute drop in the task's metric that is always accepted.")
+    stderr_multiplier: float = Field(2.0, ge=0.0, le=10.0)
+    min_general_tasks: int = Field(1, ge=0)
+
+
+class DomainGate(StrictModel):
+    source: str = Field(HOLDOUT_LOSS, min_length=1)
+    min_relative_improvement: float = Field(ge=-1.0, le=1.0)
+
+
+class Gate(StrictModel):
+    residual_blocked_max: int = Field(0, ge=0)
+    extraction_hits_max: int = Field(0, ge=0)
+    canary: CanaryGate
+    membership: MembershipGate
+    benchmarks: BenchmarkGate
+    domain: DomainGate
+    quarantine_ratio_max: float = Field(ge=0.0, le=1.0)
+    required_purpose: str = Field("model_training", min_length=1)
+    allow_development_keys: bool = True
+
+
+class ReleasePolicy(StrictModel):
+    name: str = Field(pattern=_NAME)
+    version: str = Field(pattern=_VERSION)
+    license: str = Field(min_length=1)
+    base_model: str = Field(min_length=1, description="Hugging Face id of the base model, for the card.")
+    language: list[str] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)
+    card: CardText
+    gate: Gate
+
+    @field_validator("language")
+    @classmethod
+    def _iso_codes(cls, value: list[str]) -> list[str]:
+        bad = [v for v in value if not re.fullmatch(r"[a-z]{2,3}", v)]
+        if bad:
+            raise ValueError(f"language codes must be ISO 639 (two or three lower-case letters); got {bad}")
+        return value
+
+    @property
+    def bundle_name(self) -> str:
+        return f"{self.name}-{self.version}"
+
+
+class LoadedReleasePolicy:
+    """A validated release policy and the file it came from (its digest goes in the manifest)."""
+
+    def __init__(self, policy: ReleasePolicy, path: Path):
+        self.policy = policy
+        self.path = path
+        self.digest = file_digest(path)
+
+
+def load_release_policy(path: Path | str = RELEASE_POLICY_FILE) -> LoadedReleasePolicy:
+    path = Path(path)
+    return LoadedReleasePolicy(load_model(ReleasePolicy, path), path)
+
+
+class SignoffParams(StrictModel):
+    """``signoff:`` in params.yaml — where the release policy is and where bundles go."""
+
+    policy: str = Field("policies/release.yaml", min_length=1)
+    out: str = Field("release", min_length=1, description="Directory that receives <name>-<version>/.")

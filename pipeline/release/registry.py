@@ -1,0 +1,110 @@
+"""``mahrem release``: publish a verified bundle into a release registry directory.
+
+A registry is a plain directory, ``<to>/<name>/<version>/``, holding the bundle exactly as
+signed (so it verifies again in place), plus ``<to>/<name>/releases.jsonl``, one line per
+publication: version, sharing scope, whether it may go abroad, key id, time.
+
+Refused, with the reason: a bundle that does not verify; a version already published (a
+version is immutable — bump it in policies/release.yaml); a ``scope`` wider than the
+bundle's sharing scope (naming the source that limits it); ``abroad=True`` when a source
+forbids transfer abroad (KVKK Art. 9; naming the source). ``abroad`` is the ``--abroad``
+flag: the registry being published to is outside Türkiye, or will be served from there.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from pipeline.catalog import SharingScope
+from pipeline.io import iter_jsonl, write_jsonl
+from pipeline.release.bundle import BUNDLE_FILES
+from pipeline.release.verify import verify_bundle
+
+RELEASES_LOG = "releases.jsonl"
+
+
+class ReleaseRefused(Exception):
+    """The bundle may not be published where, or how, it was asked to be."""
+
+
+def release_bundle(
+    bundle: Path,
+    to_dir: Path,
+    public_key: Path,
+    scope: str | None = None,
+    *,
+    abroad: bool = False,
+    now: dt.datetime | None = None,
+) -> Path:
+    """Verify ``bundle`` and copy it to ``to_dir/<name>/<version>/``; return that path."""
+    bundle, to_dir = Path(bundle), Path(to_dir)
+    result = verify_bundle(bundle, public_key)
+    if not result.ok:
+        raise ReleaseRefused(
+            f"{bundle}: does not verify, so it cannot be released:\n" + "\n".join(f"  - {p}" for p in result.problems)
+        )
+    assert result.name and result.version and result.sharing_scope  # a verified manifest has them
+    bundle_scope = SharingScope(result.sharing_scope)
+    if scope is not None:
+        try:
+            wanted = SharingScope(scope)
+        except ValueError:
+            raise ReleaseRefused(f"--scope {scope!r}: use one of {', '.join(s.value for s in SharingScope)}.") from None
+        if wanted.rank > bundle_scope.rank:
+            raise ReleaseRefused(
+                f"{result.name}-{result.version} may be shared at most '{bundle_scope.value}': source(s) "
+                f"{', '.join(result.sharing_scope_set_by)} in policies/sources.yaml limit it (sharing_scope), "
+                f"so it cannot be released to a '{wanted.value}' registry."
+            )
+    else:
+        wanted = bundle_scope
+    if abroad and not result.cross_border_transfer:
+        raise ReleaseRefused(
+            f"{result.name}-{result.version} may not be transferred abroad (KVKK Art. 9): source(s) "
+            f"{', '.join(result.cross_border_forbidden_by)} in policies/sources.yaml set cross_border_transfer: false."
+        )
+    home = to_dir / result.name
+    target = home / result.version
+    if target.exists():
+        raise ReleaseRefused(
+            f"{target}: version {result.version} is already released, and a released version is never overwritten. "
+            "Bump `version` in policies/release.yaml and run signoff again."
+        )
+    home.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{result.version}.", suffix=".staging", dir=home))
+    try:
+        copy = staging / result.version
+        copy.mkdir()
+        for name in sorted(BUNDLE_FILES):
+            shutil.copyfile(bundle / name, copy / name)
+            os.chmod(copy / name, 0o444)  # published files are read-only: a version is immutable
+        again = verify_bundle(copy, public_key)  # the copy, not just the source, must verify
+        if not again.ok:
+            raise ReleaseRefused(f"{target}: the copied bundle does not verify: {'; '.join(again.problems)}")
+        # rename() onto an existing directory fails: two concurrent releases cannot both win.
+        os.rename(copy, target)
+    except FileExistsError:
+        raise ReleaseRefused(f"{target}: version {result.version} was released concurrently; nothing overwritten.") from None
+    except OSError as exc:
+        if target.exists():
+            raise ReleaseRefused(f"{target}: version {result.version} was released concurrently; nothing overwritten.") from None
+        raise ReleaseRefused(f"{target}: could not publish ({exc.strerror}).") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    log = home / RELEASES_LOG
+    entries = list(iter_jsonl(log)) if log.exists() else []
+    entries.append({
+        "version": result.version,
+        "scope": wanted.value,
+        "abroad": abroad,
+        "signing_key_id": result.key_id,
+        "development_key": result.development_key,
+        "released_at": (now or dt.datetime.now(dt.timezone.utc)).isoformat(timespec="seconds"),
+    })
+    write_jsonl(log, entries)
+    return target
+

@@ -1,0 +1,385 @@
+"""Signoff → bundle → verify → release, on fake reports and a real tiny PEFT adapter."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from pipeline.keys import load_signing_key
+from pipeline.release import ReleaseRefused, load_release_policy, release_bundle, signoff, verify_bundle
+from pipeline.release.provenance import PREDICATE_TYPE, STATEMENT_TYPE, validate_statement
+from pipeline.release.signing import sign_bundle
+from test_release_helpers import REPO_ROOT, TODAY, build_tiny_adapter, paths_for, sha256, signed_bundle
+
+BUNDLE_FILES = {"adapter_config.json", "adapter_model.safetensors", "README.md", "provenance.json", "model.sig"}
+
+
+@pytest.fixture(scope="module")
+def released(tmp_path_factory, tiny_model_dir):
+    """One signed-off bundle for the module: (repo, bundle, public key, signoff result)."""
+    root = tmp_path_factory.mktemp("release")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("MAHREM_SIGNING_KEY", raising=False)
+        key = load_signing_key(root / "keys", quiet=True)
+    repo, result = signed_bundle(root, tiny_model_dir, key)
+    return repo, result.bundle, root / "keys/signing.pub.pem", result
+
+
+@pytest.fixture(scope="module")
+def other_adapter(tmp_path_factory, tiny_model_dir) -> Path:
+    """An adapter from "another run": same file names, other weights."""
+    return build_tiny_adapter(tiny_model_dir, tmp_path_factory.mktemp("other") / "adapter", seed=1)
+
+
+@pytest.fixture
+def attacker_key(tmp_path, monkeypatch):
+    monkeypatch.delenv("MAHREM_SIGNING_KEY", raising=False)
+    return load_signing_key(tmp_path / "attacker", quiet=True)
+
+
+@pytest.fixture
+def copy(released, tmp_path) -> Path:
+    """A private copy of the bundle to tamper with."""
+    target = tmp_path / released[1].name
+    shutil.copytree(released[1], target)
+    return target
+
+
+def statement_of(bundle: Path) -> dict:
+    return json.loads((bundle / "provenance.json").read_text())
+
+
+# --- signoff and the manifest --------------------------------------------------------
+
+
+def test_signoff_writes_exactly_the_five_bundle_files(released):
+    repo, bundle, _, result = released
+    assert bundle == repo / "release" / "mahrem-smollm2-135m-support-0.1.0"
+    assert {p.name for p in bundle.iterdir()} == BUNDLE_FILES
+    assert [p.name for p in (repo / "release").iterdir()] == [bundle.name]  # no staging leftovers
+    assert result.gate.passed and result.development_key and result.sharing_scope == "internal"
+    weights = (bundle / "adapter_model.safetensors").read_bytes()
+    assert weights == (repo / "models/adapter/adapter_model.safetensors").read_bytes()
+    config = json.loads((bundle / "adapter_config.json").read_text())
+    assert config["base_model_name_or_path"] == "HuggingFaceTB/SmolLM2-135M-Instruct" and config["r"] == 4
+
+
+def test_manifest_is_an_in_toto_statement_with_slsa_provenance(released):
+    repo, bundle, _, result = released
+    statement = statement_of(bundle)
+    validate_statement(statement)  # in-toto-attestation bindings + required fields
+    assert statement["_type"] == STATEMENT_TYPE and statement["predicateType"] == PREDICATE_TYPE
+    subjects = {s["name"]: s["digest"]["sha256"] for s in statement["subject"]}
+    assert subjects == {name: sha256(bundle / name) for name in ("adapter_config.json", "adapter_model.safetensors",
+                                                                 "README.md")}
+    build = statement["predicate"]["buildDefinition"]
+    assert build["buildType"].startswith("urn:mahrem:")
+    external = build["externalParameters"]
+    assert external["pipeline"] == {"dvc_yaml": {"path": str(repo / "dvc.yaml"), "sha256": sha256(repo / "dvc.yaml")},
+                                    "stage": "signoff"}
+    assert external["params"]["sha256"] == sha256(repo / "params.yaml")
+    assert external["params"]["values"]["policy"] == "policies/kvkk.yaml"
+    for name, file in (("anonymization", "kvkk.yaml"), ("release", "release.yaml"), ("sources", "sources.yaml"),
+                       ("erasure", "erasure.yaml")):
+        assert external["policies"][name]["sha256"] == sha256(repo / "policies" / file)
+    internal = build["internalParameters"]
+    assert internal["training"]["device"] == "cpu" and internal["training"]["versions"]["peft"] == "0.21.2"
+    assert internal["seeds"] == {"train": 7, "sample": 20241129}
+    assert internal["signoff"]["torch"]
+    deps = {d["name"]: d for d in build["resolvedDependencies"]}
+    base_config = str(repo / "models/base/config.json")
+    assert deps[base_config]["digest"]["sha256"] == json.loads((repo / "models/base/digest.json").read_text())[
+        "files"]["config.json"]
+    assert deps["data/raw/sample.jsonl"]["digest"]["sha256"] == "ab" * 32
+    assert deps[str(repo / "data/anonymized/train.jsonl")]["digest"]["sha256"] == sha256(
+        repo / "data/anonymized/train.jsonl")
+    assert "commit" in deps["source"]["annotations"] and "dirty" in deps["source"]["annotations"]
+    assert len(deps["python-packages"]["digest"]["sha256"]) == 64
+    run = statement["predicate"]["runDetails"]
+    assert run["builder"]["id"].startswith("urn:mahrem:")
+    meta = run["metadata"]
+    assert meta["invocationId"] and meta["startedOn"].endswith("Z") and meta["finishedOn"] >= meta["startedOn"]
+    byproducts = {b["name"]: b for b in run["byproducts"]}
+    assert f"{repo / 'dvc.lock'}#stages.train" in byproducts
+    assert byproducts[str(repo / "reports/eval/leakage.json")]["digest"]["sha256"] == sha256(
+        repo / "reports/eval/leakage.json")
+
+
+def test_manifest_carries_gate_audit_governance_and_signer(released):
+    _, bundle, _, result = released
+    predicate = statement_of(bundle)["predicate"]
+    gate = predicate["mahrem_gate"]
+    assert gate["passed"] and len(gate["checks"]) == len(result.gate.checks)
+    assert all(set(c) == {"name", "measured", "threshold", "passed", "explanation"} for c in gate["checks"])
+    privacy = predicate["mahrem_privacy"]
+    assert privacy["scan"]["by_entity_type"]["TR_NATIONAL_ID"] == 166
+    assert privacy["scan"]["special_categories"] == {"HEALTH": 60, "RELIGION": 8}
+    assert privacy["anonymization"]["dropped_by_reason"]["special_category"] == 94
+    assert privacy["erasure"]["requests"] == 0 and len(privacy["erasure"]["sha256"]) == 64
+    gov = predicate["mahrem_governance"]
+    assert gov["sharing_scope"] == "internal" and gov["sharing_scope_set_by"] == ["sample"]
+    assert gov["cross_border_transfer"] is False and gov["cross_border_forbidden_by"] == ["sample"]
+    assert gov["sources"]["sample"]["legal_basis"]["gdpr"].startswith("Art. 6(1)(f)")
+    assert predicate["mahrem_signer"] == {**predicate["mahrem_signer"], "key_id": result.key_id, "development_key": True}
+
+
+def test_model_card_metadata_parses_with_huggingface_hub(released):
+    from huggingface_hub import ModelCard
+
+    _, bundle, _, result = released
+    card = ModelCard.load(bundle / "README.md")
+    data = card.data
+    assert data.base_model == "HuggingFaceTB/SmolLM2-135M-Instruct"
+    assert data.library_name == "peft" and data.license == "apache-2.0" and "kvkk" in data.tags
+    assert {(r.dataset_name, r.metric_type, r.metric_value) for r in data.eval_results} == {
+        ("mmlu_subset", "acc", 0.295), ("holdout_ppl", "word_perplexity", 12.0)}
+    assert data.to_dict()["mahrem"]["signing_key_id"] == result.key_id
+    for heading in ("## Intended use", "## Training data and its governance", "## Privacy evaluation",
+                    "## Limitations", "## How to verify"):
+        assert heading in card.text
+    assert "model_signing verify key release/mahrem-smollm2-135m-support-0.1.0" in card.text
+    assert "mahrem verify release/mahrem-smollm2-135m-support-0.1.0 --public-key" in card.text
+    assert "DEVELOPMENT key" in card.text
+
+
+def test_signoff_again_replaces_the_bundle_of_the_same_version(released, tmp_path):
+    repo, _, _, _ = released
+    policy = load_release_policy(repo / "policies/release.yaml")
+    key = load_signing_key(tmp_path / "keys", quiet=True)  # another key: the second bundle must carry it
+    out = tmp_path / "release"
+    first = signoff(paths_for(repo), policy, out, key, today=TODAY)
+    second = signoff(paths_for(repo), policy, out, key, today=TODAY)
+    assert first.bundle == second.bundle and [p.name for p in out.iterdir()] == [second.bundle.name]
+    assert verify_bundle(second.bundle, tmp_path / "keys/signing.pub.pem").ok
+
+
+# --- verify --------------------------------------------------------------------------
+
+
+def test_verify_accepts_the_untouched_bundle_and_warns_about_the_development_key(released):
+    _, bundle, public, result = released
+    verdict = verify_bundle(bundle, public)
+    assert verdict.ok, verdict.problems
+    assert verdict.exit_code == 0 and verdict.verdict.startswith("VERIFIED")
+    assert all(verdict.checks.values()) and set(verdict.checks) == {"files", "signature", "subjects", "manifest", "card"}
+    assert verdict.key_id == result.key_id
+    assert any("DEVELOPMENT key" in w for w in verdict.warnings)
+
+
+def test_official_model_signing_cli_accepts_the_untouched_bundle(released):
+    _, bundle, public, _ = released
+    cli = REPO_ROOT / ".venv/bin/model_signing"
+    if not cli.exists():
+        cli = Path(shutil.which("model_signing") or "model_signing")
+    done = subprocess.run(
+        [str(cli), "verify", "key", str(bundle), "--signature", str(bundle / "model.sig"), "--public_key", str(public)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Verification succeeded" in done.stdout + done.stderr
+
+
+def flip_last_byte(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+def rejected(bundle: Path, public: Path) -> list[str]:
+    verdict = verify_bundle(bundle, public)
+    assert not verdict.ok and verdict.exit_code == 1 and verdict.verdict.startswith("REJECTED")
+    return verdict.problems
+
+
+def has(problems: list[str], text: str) -> bool:
+    return any(text in p for p in problems)
+
+
+def test_one_byte_changed_in_the_adapter_fails(released, copy):
+    flip_last_byte(copy / "adapter_model.safetensors")
+    problems = rejected(copy, released[2])
+    assert has(problems, "signature: adapter_model.safetensors: changed after signing")
+    assert has(problems, "adapter_model.safetensors: SHA-256 does not match the provenance subject digest")
+
+
+def test_one_byte_changed_in_the_manifest_fails(released, copy):
+    path = copy / "provenance.json"
+    text = path.read_text()
+    path.write_text(text.replace("builder:mahrem-signoff", "builder:mahrem-signofF", 1))
+    assert path.read_text() != text and len(path.read_bytes()) == len(text.encode())
+    problems = rejected(copy, released[2])
+    assert has(problems, "signature: provenance.json: changed after signing")
+
+
+def test_one_byte_changed_in_the_card_fails(released, copy):
+    path = copy / "README.md"
+    text = path.read_text()
+    path.write_text(text.replace("## Intended use", "## Intended usE", 1))
+    problems = rejected(copy, released[2])
+    assert has(problems, "signature: README.md: changed after signing")
+    assert has(problems, "README.md: SHA-256 does not match the provenance subject digest")
+
+
+def test_card_metadata_that_disagrees_with_the_manifest_fails(released, copy):
+    path = copy / "README.md"
+    path.write_text(path.read_text().replace("version: 0.1.0", "version: 9.9.9", 1))
+    problems = rejected(copy, released[2])
+    assert has(problems, "README.md: metadata 'mahrem.version' is '9.9.9', the manifest says '0.1.0'")
+
+
+def test_a_removed_file_fails(released, copy):
+    (copy / "README.md").unlink()
+    problems = rejected(copy, released[2])
+    assert has(problems, "README.md: missing from the bundle")
+    assert has(problems, "signature: README.md: removed after signing")
+
+
+@pytest.mark.parametrize("name", ["notes.txt", ".gitignore"])
+def test_an_added_file_fails_even_one_model_signing_ignores(released, copy, name):
+    (copy / name).write_text("extra\n")
+    problems = rejected(copy, released[2])
+    assert has(problems, f"{name}: unexpected file in the bundle")
+    if name == "notes.txt":
+        assert has(problems, "signature: notes.txt: added after signing")
+
+
+def test_an_adapter_copied_from_another_run_fails(released, copy, other_adapter):
+    shutil.copyfile(other_adapter / "adapter_model.safetensors", copy / "adapter_model.safetensors")
+    problems = rejected(copy, released[2])
+    assert has(problems, "signature: adapter_model.safetensors: changed after signing")
+    assert has(problems, "adapter_model.safetensors: SHA-256 does not match the provenance subject digest")
+
+
+def test_an_adapter_from_another_run_resigned_by_an_attacker_fails(released, copy, other_adapter, attacker_key):
+    shutil.copyfile(other_adapter / "adapter_model.safetensors", copy / "adapter_model.safetensors")
+    sign_bundle(copy, attacker_key)
+    # With the publisher's key: the signature is not theirs.
+    problems = rejected(copy, released[2])
+    assert has(problems, "signature: model.sig: signed with another key")
+    # With the attacker's own key: the signature holds, but the manifest does not.
+    attacker_public = attacker_key.private_key_path.with_name("signing.pub.pem")
+    problems = rejected(copy, attacker_public)
+    assert not has(problems, "signature:")
+    assert has(problems, "adapter_model.safetensors: SHA-256 does not match the provenance subject digest")
+    assert has(problems, "provenance.json: names signer key id")
+
+
+def test_a_signature_made_with_another_key_fails(released, copy, attacker_key):
+    sign_bundle(copy, attacker_key)
+    problems = rejected(copy, released[2])
+    assert has(problems, "signature: model.sig: signed with another key")
+
+
+def test_a_corrupted_signature_fails(released, copy):
+    (copy / "model.sig").write_text("{}")
+    problems = rejected(copy, released[2])
+    assert has(problems, "model.sig is not a readable model-signing signature")
+
+
+# --- release -------------------------------------------------------------------------
+
+
+def test_release_copies_a_verified_bundle_into_the_registry(released, tmp_path):
+    _, bundle, public, _ = released
+    registry = tmp_path / "registry"
+    target = release_bundle(bundle, registry, public, "internal", now=dt.datetime(2026, 6, 1, tzinfo=dt.timezone.utc))
+    assert target == registry / "mahrem-smollm2-135m-support" / "0.1.0"
+    assert {p.name for p in target.iterdir()} == BUNDLE_FILES
+    assert verify_bundle(target, public).ok  # verifies in place, under its registry name
+    log = [json.loads(line) for line in (target.parent / "releases.jsonl").read_text().splitlines()]
+    assert log == [{"version": "0.1.0", "scope": "internal", "abroad": False, "signing_key_id": released[3].key_id,
+                    "development_key": True, "released_at": "2026-06-01T00:00:00+00:00"}]
+
+
+def test_release_never_overwrites_a_released_version(released, tmp_path):
+    _, bundle, public, _ = released
+    registry = tmp_path / "registry"
+    target = release_bundle(bundle, registry, public)
+    before = {p.name: sha256(p) for p in target.iterdir()}
+    with pytest.raises(ReleaseRefused, match="already released, and a released version is never overwritten"):
+        release_bundle(bundle, registry, public)
+    assert {p.name: sha256(p) for p in target.iterdir()} == before
+
+
+def test_release_refuses_a_bundle_that_does_not_verify(released, copy, tmp_path):
+    flip_last_byte(copy / "adapter_model.safetensors")
+    registry = tmp_path / "registry"
+    with pytest.raises(ReleaseRefused, match="does not verify") as caught:
+        release_bundle(copy, registry, released[2])
+    assert "adapter_model.safetensors: changed after signing" in str(caught.value)
+    assert not (registry / "mahrem-smollm2-135m-support" / "0.1.0").exists()
+
+
+def test_release_refuses_a_scope_wider_than_the_sources_allow(released, tmp_path):
+    _, bundle, public, _ = released
+    for scope in ("partners", "public"):
+        with pytest.raises(ReleaseRefused, match=r"at most 'internal': source\(s\) sample .*sharing_scope"):
+            release_bundle(bundle, tmp_path / "registry", public, scope)
+    assert not (tmp_path / "registry").exists()
+
+
+def test_release_refuses_transfer_abroad_a_source_forbids(released, tmp_path):
+    _, bundle, public, _ = released
+    with pytest.raises(ReleaseRefused, match=r"may not be transferred abroad \(KVKK Art\. 9\): source\(s\) sample"):
+        release_bundle(bundle, tmp_path / "registry", public, abroad=True)
+
+
+def test_release_refuses_an_unknown_scope(released, tmp_path):
+    _, bundle, public, _ = released
+    with pytest.raises(ReleaseRefused, match="use one of internal, partners, public"):
+        release_bundle(bundle, tmp_path / "registry", public, "everyone")
+
+
+def test_release_abroad_and_partners_when_every_source_allows_it(tiny_model_dir, tmp_path, monkeypatch):
+    import yaml
+
+    from test_release_helpers import make_repo
+
+    monkeypatch.delenv("MAHREM_SIGNING_KEY", raising=False)
+    key = load_signing_key(tmp_path / "keys", quiet=True)
+    repo = make_repo(tmp_path / "repo", adapter=build_tiny_adapter(tiny_model_dir, tmp_path / "adapter"),
+                     base=tiny_model_dir)
+    sources = repo / "policies/sources.yaml"
+    data = yaml.safe_load(sources.read_text())
+    data["sources"]["sample"].update(cross_border_transfer=True, sharing_scope="partners")
+    sources.write_text(yaml.safe_dump(data, allow_unicode=True))
+    result = signoff(paths_for(repo), load_release_policy(repo / "policies/release.yaml"), repo / "release", key,
+                     today=TODAY)
+    assert result.sharing_scope == "partners" and result.cross_border_transfer
+    public = tmp_path / "keys/signing.pub.pem"
+    with pytest.raises(ReleaseRefused, match="at most 'partners'"):
+        release_bundle(result.bundle, tmp_path / "registry", public, "public", abroad=True)
+    target = release_bundle(result.bundle, tmp_path / "registry", public, "partners", abroad=True)
+    assert json.loads((target.parent / "releases.jsonl").read_text())["abroad"] is True
+
+
+@pytest.mark.parametrize(
+    ("breakage", "message"),
+    [
+        (lambda s: s["predicate"]["runDetails"]["metadata"].pop("invocationId"), "runDetails.metadata.invocationId"),
+        (lambda s: s.update(predicateType="https://slsa.dev/provenance/v0.2"), "predicateType"),
+        (lambda s: s["predicate"].pop("mahrem_gate"), "mahrem_gate"),
+        (lambda s: s.update(_type="https://in-toto.io/Statement/v0.1"), "not a valid in-toto Statement"),
+        (lambda s: s["predicate"]["runDetails"]["metadata"].update(startedOn="yesterday"), "not a valid in-toto"),
+        (lambda s: s["subject"][0].update(digest={}), "not a valid in-toto"),
+    ],
+)
+def test_manifest_validation_names_what_is_wrong(released, breakage, message):
+    statement = statement_of(released[1])
+    breakage(statement)
+    with pytest.raises(ValueError, match=message):
+        validate_statement(statement)
+
+
+def test_verify_with_an_unreadable_public_key_is_a_clear_error(released, tmp_path):
+    from pipeline.release import SignatureError
+
+    bad = tmp_path / "bad.pub.pem"
+    bad.write_text("not a key\n")
+    with pytest.raises(SignatureError, match="not a PEM public key"):
+        verify_bundle(released[1], bad)

@@ -1,0 +1,205 @@
+"""Shared builders for the release tests: a fake repository whose reports follow the stage
+contracts exactly, and a real tiny PEFT adapter. No tests here."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def write_json(path: Path, data) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2), encoding="utf-8")
+
+
+def scan_summary() -> dict:
+    return {
+        "lines": 600, "records": 600, "quarantined": 0, "quarantine_ratio": 0.0, "max_quarantine_ratio": 0.05,
+        "findings": 3969, "records_with_pii": 521, "records_with_special": 94,
+        "by_entity_type": {"PERSON": 1404, "TR_NATIONAL_ID": 166, "EMAIL_ADDRESS": 280, "PHONE_NUMBER": 474},
+        "special_categories": {"HEALTH": 60, "RELIGION": 8},
+        "by_source": {"sample": {"records": 600, "records_with_pii": 521, "findings": {"PERSON": 1404}}},
+        "files": {"data/raw/sample.jsonl": {"source": "sample", "sha256": "ab" * 32, "lines": 600, "records": 600,
+                                            "quarantined": 0, "quarantine_reasons": {}, "bom": False}},
+    }
+
+
+def anonymize_summary(policy_sha: str, erasure_sha: str | None) -> dict:
+    return {
+        "lines": 600, "records": 600, "quarantined": 0, "kept": 81, "transformed": 418, "dropped": 101,
+        "accounted": True, "dropped_by_reason": {"duplicate": 1, "near_duplicate": 6, "special_category": 94},
+        "train": 449, "holdout": 50, "canary_records": 42, "canaries": 6,
+        "erasure": {"requests": 0, "records_dropped": 0, "sha256": erasure_sha},
+        "residual_blocked_findings": 0, "policy": "kvkk", "policy_sha256": policy_sha,
+        "pseudonym_key_id": "e7c5670d370ac3e7", "development_key": True,
+    }
+
+
+def residual() -> dict:
+    return {"blocked_findings": 0, "by_entity_type": {}, "record_ids": {}, "blocking_types": ["TR_NATIONAL_ID"]}
+
+
+def train_summary() -> dict:
+    return {
+        "steps": 120, "epochs": 2, "tokens_seen": 250000, "tokens_nonpad": 200000, "wall_s": 300.5,
+        "tokens_per_s": 832.0, "peak_rss_mb": 2100.0, "peak_gpu_mb": None, "trainable_params": 4884480,
+        "total_params": 139399488, "trainable_share": 0.035, "quantization": "nf4", "device": "cpu", "seed": 7,
+        "holdout_loss_base": 2.40, "holdout_loss_adapter": 1.60, "train_loss_final": 1.45,
+        "versions": {"torch": "2.13.0", "transformers": "5.24.0", "peft": "0.21.2", "bitsandbytes": "0.50.2"},
+    }
+
+
+def benchmarks() -> dict:
+    return {
+        "tasks": {
+            "mmlu_subset": {"kind": "general", "metric": "acc", "higher_is_better": True, "n": 500, "base": 0.300,
+                            "base_stderr": 0.020, "adapter": 0.295, "adapter_stderr": 0.020, "delta": -0.005},
+            "holdout_ppl": {"kind": "domain", "metric": "word_perplexity", "higher_is_better": False, "n": 50,
+                            "base": 30.0, "base_stderr": None, "adapter": 12.0, "adapter_stderr": None, "delta": -18.0},
+        },
+        "quantization": "nf4", "lm_eval_version": "0.4.13", "wall_s": 400.0,
+    }
+
+
+def leakage() -> dict:
+    def group(n, adapter_max):
+        return {"canaries": n, "base_exposure_mean": 1.1, "base_exposure_max": 2.0, "adapter_exposure_mean": 1.5,
+                "adapter_exposure_max": adapter_max, "adapter_exposure_skewnorm_max": adapter_max + 0.5}
+
+    return {
+        "canary": {"references": 1000, "by_repetitions": {"1": group(2, 3.2), "4": group(2, 6.0), "16": group(2, 9.5)}},
+        "extraction": {"prompts": 200, "samples_per_prompt": 4, "base_hits": 0, "adapter_hits": 0,
+                       "adapter_only_hits": 0, "adapter_hits_by_type": {}},
+        "inference": {"trials": 100, "candidates": 10, "chance": 0.1, "base_top1": 0.11, "adapter_top1": 0.12},
+        "membership": {"train_records": 449, "holdout_records": 50, "auc": 0.56, "auc_ci_low": 0.48,
+                       "auc_ci_high": 0.64, "tpr_at_1pct_fpr": 0.03, "tpr_ci_low": 0.0, "tpr_ci_high": 0.08,
+                       "bootstrap": 200},
+        "wall_s": 500.0,
+    }
+
+
+PARAMS = {"policy": "policies/kvkk.yaml", "sample": {"seed": 20241129, "n_records": 600}}
+DVC_LOCK = {
+    "schema": "2.0",
+    "stages": {
+        "scan": {"cmd": "mahrem scan --out reports/scan",
+                 "outs": [{"path": "reports/scan/findings.jsonl", "hash": "md5", "md5": "0" * 32, "size": 1}]},
+        "train": {"cmd": "mahrem train", "outs": [{"path": "models/adapter", "hash": "md5", "md5": "1" * 32 + ".dir"}]},
+    },
+}
+
+
+def make_repo(root: Path, adapter: Path | None = None, base: Path | None = None) -> Path:
+    """A repository with every input signoff reads, all passing the default gate."""
+    root.mkdir(parents=True, exist_ok=True)
+    policies = root / "policies"
+    policies.mkdir(exist_ok=True)
+    for name in ("sources.yaml", "kvkk.yaml", "gdpr.yaml", "erasure.yaml", "release.yaml"):
+        shutil.copyfile(REPO_ROOT / "policies" / name, policies / name)
+    (root / "params.yaml").write_text(yaml.safe_dump(PARAMS), encoding="utf-8")
+    (root / "dvc.yaml").write_text("stages: {}\n", encoding="utf-8")
+    (root / "dvc.lock").write_text(yaml.safe_dump(DVC_LOCK), encoding="utf-8")
+    write_json(root / "reports/scan/summary.json", scan_summary())
+    write_json(root / "reports/anonymize/summary.json",
+               anonymize_summary(sha256(policies / "kvkk.yaml"), sha256(policies / "erasure.yaml")))
+    write_json(root / "reports/anonymize/residual.json", residual())
+    write_json(root / "reports/train/summary.json", train_summary())
+    write_json(root / "reports/eval/benchmarks.json", benchmarks())
+    write_json(root / "reports/eval/leakage.json", leakage())
+    data = root / "data/anonymized"
+    data.mkdir(parents=True, exist_ok=True)
+    (data / "train.jsonl").write_text('{"id": "a", "text": "Merhaba <TCKN>"}\n', encoding="utf-8")
+    (data / "holdout.jsonl").write_text('{"id": "b", "text": "Siparişim nerede?"}\n', encoding="utf-8")
+    base_dir = root / "models/base"
+    base_dir.mkdir(parents=True, exist_ok=True)
+    files = {p.name: sha256(p) for p in sorted(Path(base).iterdir()) if p.is_file()} if base else {"config.json": "cd" * 32}
+    write_json(base_dir / "digest.json", {"files": files})
+    adapter_dir = root / "models/adapter"
+    if adapter is not None:
+        shutil.copytree(adapter, adapter_dir)
+    else:  # placeholders: enough for the gate, which never opens the adapter
+        adapter_dir.mkdir(parents=True)
+        write_json(adapter_dir / "adapter_config.json", {"peft_type": "LORA", "base_model_name_or_path": "models/base"})
+        (adapter_dir / "adapter_model.safetensors").write_bytes(b"placeholder")
+    return root
+
+
+def edit_json(path: Path, dotted: str, value) -> None:
+    """Set (or with value=DELETE, remove) one dotted key of a JSON report."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    node = data
+    *parents, last = dotted.split(".")
+    for part in parents:
+        node = node[part]
+    if value is DELETE:
+        del node[last]
+    else:
+        node[last] = value
+    path.write_text(json.dumps(data), encoding="utf-8")
+
+
+DELETE = object()
+
+TODAY = dt.date(2026, 6, 1)
+
+
+def paths_for(root: Path):
+    """The EvidencePaths of a repository made by :func:`make_repo` (absolute paths)."""
+    from pipeline.release import EvidencePaths
+
+    return EvidencePaths(
+        scan_summary=root / "reports/scan/summary.json",
+        anonymize_summary=root / "reports/anonymize/summary.json",
+        residual=root / "reports/anonymize/residual.json",
+        train_summary=root / "reports/train/summary.json",
+        benchmarks=root / "reports/eval/benchmarks.json",
+        leakage=root / "reports/eval/leakage.json",
+        adapter=root / "models/adapter",
+        base=root / "models/base",
+        train_data=root / "data/anonymized/train.jsonl",
+        holdout_data=root / "data/anonymized/holdout.jsonl",
+        params=root / "params.yaml",
+        dvc_yaml=root / "dvc.yaml",
+        dvc_lock=root / "dvc.lock",
+        sources=root / "policies/sources.yaml",
+        erasure=root / "policies/erasure.yaml",
+        anonymization_policy=root / "policies/kvkk.yaml",
+    )
+
+
+def signed_bundle(root: Path, model_dir: Path, key, seed: int = 0):
+    """Signoff on a fresh repository with a real adapter (``seed`` picks its weights)."""
+    from pipeline.release import load_release_policy, signoff
+
+    adapter = build_tiny_adapter(model_dir, root / "adapter-src", seed=seed)
+    repo = make_repo(root / "repo", adapter=adapter, base=model_dir)
+    policy = load_release_policy(repo / "policies/release.yaml")
+    return repo, signoff(paths_for(repo), policy, repo / "release", key, today=TODAY)
+
+
+def build_tiny_adapter(model_dir: Path, out: Path, seed: int = 0) -> Path:
+    """A real PEFT LoRA adapter (r=4, all linear layers) on the tiny model, untrained.
+
+    ``init_lora_weights=False`` draws B at random instead of zeros, so the adapter changes
+    the model's outputs as a trained one would, and merging or swapping it is observable.
+    """
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    torch.manual_seed(seed)
+    model = AutoModelForCausalLM.from_pretrained(model_dir)
+    peft_model = get_peft_model(model, LoraConfig(r=4, target_modules="all-linear", init_lora_weights=False))
+    peft_model.save_pretrained(out)
+    return out
