@@ -34,6 +34,11 @@ def pipeline_copy(tmp_path_factory) -> Path:
         if src.is_file():
             (work / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, work / rel)
+    # Ignored by git but put there by `make install`: the MMLU test set (DESIGN.md §6).
+    mmlu = REPO / "evals/data/mmlu.jsonl"
+    if mmlu.is_file():
+        (work / "evals/data").mkdir(parents=True, exist_ok=True)
+        shutil.copy2(mmlu, work / "evals/data/mmlu.jsonl")
     for args in (["git", "init", "-q"], ["git", "add", "-A"],
                  ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "e2e"]):
         subprocess.run(args, cwd=work, check=True, capture_output=True)
@@ -59,8 +64,8 @@ def test_dvc_repro_builds_defaults_and_second_run_is_a_no_op(pipeline_copy):
     assert sum(1 for _ in train.splitlines()) == anonymized["train"] + anonymized["canary_records"]
     # No raw label value of a structured type reaches the anonymized data or any report.
     outputs = train + (pipeline_copy / "data/anonymized/holdout.jsonl").read_text(encoding="utf-8")
-    for path in (pipeline_copy / "reports").rglob("*"):
-        if path.is_file():
+    for path in [*(pipeline_copy / "reports").rglob("*"), *(pipeline_copy / "release").rglob("*")]:
+        if path.is_file() and path.suffix in {".json", ".jsonl", ".html", ".md", ".tsv", ".yaml", ".sig"}:
             outputs += path.read_text(encoding="utf-8")
     structured = {"TR_NATIONAL_ID", "TR_TAX_ID", "IBAN_CODE", "PHONE_NUMBER", "EMAIL_ADDRESS", "CREDIT_CARD", "PASSPORT"}
     for line in (pipeline_copy / "data/raw/sample.labels.jsonl").open(encoding="utf-8"):
@@ -69,6 +74,39 @@ def test_dvc_repro_builds_defaults_and_second_run_is_a_no_op(pipeline_copy):
                 assert span["value"] not in outputs, span["type"]
     metrics = _run([sys.executable, "-m", "dvc", "metrics", "show"], pipeline_copy)
     assert metrics.returncode == 0 and "records_with_pii" in metrics.stdout and "transformed" in metrics.stdout
+    assert "holdout_loss_adapter" in metrics.stdout and "tpr_at_1pct_fpr" in metrics.stdout
+    plots = _run([sys.executable, "-m", "dvc", "plots", "show", "-o", str(pipeline_copy.parent / "plots")], pipeline_copy)
+    assert plots.returncode == 0, plots.stdout + plots.stderr
+    assert (pipeline_copy.parent / "plots" / "index.html").is_file()
+
+    # Train: a PEFT adapter that learned the domain.
+    adapter = pipeline_copy / "models/adapter"
+    assert (adapter / "adapter_config.json").is_file() and (adapter / "adapter_model.safetensors").is_file()
+    trained = json.loads((pipeline_copy / "reports/train/summary.json").read_text())
+    assert trained["quantization"] == "nf4"
+    assert trained["holdout_loss_adapter"] < 0.95 * trained["holdout_loss_base"]
+
+    # Evaluate: benchmarks base vs adapter, every probe run.
+    benchmarks = json.loads((pipeline_copy / "reports/eval/benchmarks.json").read_text())
+    assert any(t["kind"] == "general" for t in benchmarks["tasks"].values())
+    leakage = json.loads((pipeline_copy / "reports/eval/leakage.json").read_text())
+    assert set(leakage["canary"]["by_repetitions"]) == {"1", "4", "16"}
+    assert leakage["extraction"]["prompts"] > 0 and leakage["membership"]["train_records"] > 0
+    assert (pipeline_copy / "reports/eval/report.html").is_file()
+
+    # Signoff: one signed bundle that our verify and the official model_signing CLI accept.
+    bundles = [p for p in (pipeline_copy / "release").iterdir() if p.is_dir() and not p.name.startswith(".")]
+    assert len(bundles) == 1, bundles
+    bundle = bundles[0]
+    assert sorted(p.name for p in bundle.iterdir()) == [
+        "README.md", "adapter_config.json", "adapter_model.safetensors", "model.sig", "provenance.json"]
+    public_key = pipeline_copy / ".mahrem/keys/signing.pub.pem"
+    verified = _run([str(Path(sys.executable).parent / "mahrem"), "verify", str(bundle), "--public-key", str(public_key)],
+                    pipeline_copy)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    official = _run([str(Path(sys.executable).parent / "model_signing"), "verify", "key", str(bundle),
+                     "--signature", str(bundle / "model.sig"), "--public_key", str(public_key)], pipeline_copy)
+    assert official.returncode == 0, official.stdout + official.stderr
 
     # Outputs belong to DVC, not git.
     ignored = subprocess.run(["git", "check-ignore", "models/base", "data/raw/sample.jsonl"],

@@ -1,0 +1,196 @@
+"""``report.html`` of the evaluate stage: base vs adapter, for a reviewer.
+
+Built from the numbers of ``benchmarks.json``, ``leakage.json`` and
+``leakage_details.json`` only — counts, rates, types, record ids and fingerprints; no
+value or generated text is ever passed in, so none can come out.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pipeline.html import PALETTE, cards, escape, page, section, table
+
+
+def _pm(value: float | None, stderr: float | None) -> str:
+    if value is None:
+        return ""
+    text = f"{value:,.4g}" if abs(value) >= 100 else f"{value:.3f}"
+    if stderr is not None:
+        text += f" ± {stderr:,.3g}" if abs(stderr) >= 100 else f" ± {stderr:.3f}"
+    return text
+
+
+def roc_svg(points: list[dict[str, float]], *, size: int = 320, auc: float | None = None) -> str:
+    """The ROC curve as an inline SVG line chart, with the chance diagonal."""
+    pad = 40
+    inner = size - 2 * pad
+
+    def xy(fpr: float, tpr: float) -> str:
+        return f"{pad + fpr * inner:.1f},{pad + (1 - tpr) * inner:.1f}"
+
+    path = " ".join(xy(p["fpr"], p["tpr"]) for p in points) if points else ""
+    ticks = []
+    for v in (0.0, 0.25, 0.5, 0.75, 1.0):
+        ticks.append(
+            f"<text x='{pad + v * inner:.1f}' y='{size - pad + 16}' font-size='11' text-anchor='middle' fill='#627d98'>{v:g}</text>"
+            f"<text x='{pad - 6}' y='{pad + (1 - v) * inner + 4:.1f}' font-size='11' text-anchor='end' fill='#627d98'>{v:g}</text>"
+        )
+    label = f"AUC {auc:.3f}" if auc is not None else ""
+    return (
+        f"<svg width='{size}' height='{size}' role='img' aria-label='ROC curve'>"
+        f"<rect x='{pad}' y='{pad}' width='{inner}' height='{inner}' fill='none' stroke='#d9e2ec'/>"
+        f"<line x1='{pad}' y1='{pad + inner}' x2='{pad + inner}' y2='{pad}' stroke='#bcccdc' stroke-dasharray='4 4'/>"
+        f"<polyline points='{path}' fill='none' stroke='{PALETTE[0]}' stroke-width='2'/>"
+        f"{''.join(ticks)}"
+        f"<text x='{size / 2}' y='{size - 6}' font-size='12' text-anchor='middle'>false positive rate</text>"
+        f"<text x='12' y='{size / 2}' font-size='12' text-anchor='middle' transform='rotate(-90 12 {size / 2})'>true positive rate</text>"
+        f"<text x='{pad + inner - 4}' y='{pad + inner - 8}' font-size='12' text-anchor='end'>{escape(label)}</text>"
+        "</svg>"
+    )
+
+
+def render_report(benchmarks: dict[str, Any], leakage: dict[str, Any], details: dict[str, Any]) -> str:
+    tasks = benchmarks["tasks"]
+    canary = leakage["canary"]
+    extraction = leakage["extraction"]
+    inference = leakage["inference"]
+    membership = leakage["membership"]
+    single = canary["by_repetitions"].get("1", {})
+
+    headline = cards(
+        [
+            ("base quantization", benchmarks["quantization"], None),
+            ("adapter exposure, 1 insertion (max, bits)", single.get("adapter_exposure_max", 0.0), None),
+            ("original values emitted by the adapter", extraction["adapter_hits"], "bad" if extraction["adapter_hits"] else "good"),
+            ("adapter-only extraction hits", extraction["adapter_only_hits"], "bad" if extraction["adapter_only_hits"] else "good"),
+            ("membership AUC", membership["auc"], None),
+            ("TPR at 1% FPR", membership["tpr_at_1pct_fpr"], None),
+        ]
+    )
+
+    bench_rows = []
+    for name, row in tasks.items():
+        arrow = "↑" if row["higher_is_better"] else "↓"
+        bench_rows.append(
+            [
+                name,
+                row["kind"],
+                f"{row['metric']} {arrow}",
+                row["n"],
+                _pm(row["base"], row["base_stderr"]),
+                _pm(row["adapter"], row["adapter_stderr"]),
+                _pm(row["delta"], None),
+            ]
+        )
+    bench = section(
+        "Benchmarks (lm-eval)",
+        table(["task", "kind", "metric", "n", "base ± stderr", "adapter ± stderr", "delta"], bench_rows, numeric=(3, 4, 5, 6)),
+        note=(
+            f"lm-eval {benchmarks['lm_eval_version']}, zero-shot; both variants from one {benchmarks['quantization']} base load "
+            "(the base is the adapter switched off). MMLU: a seeded subject-stratified subset; holdout perplexity: the "
+            "assistant replies of the anonymized holdout; support format: greedy replies checked for language, register "
+            "and turn-taking."
+        ),
+    )
+
+    exp_rows = []
+    for reps, row in canary["by_repetitions"].items():
+        exp_rows.append(
+            [
+                reps,
+                row["canaries"],
+                f"{row['base_exposure_mean']:.2f} / {row['base_exposure_max']:.2f}",
+                f"{row['adapter_exposure_mean']:.2f} / {row['adapter_exposure_max']:.2f}",
+                f"{row.get('base_exposure_skewnorm_max', 0.0):.1f}",
+                f"{row['adapter_exposure_skewnorm_max']:.1f}",
+            ]
+        )
+    per_canary = [
+        [c["id"], c["repetitions"], c["base_rank"], c["adapter_rank"], f"{c['base_exposure']:.2f}", f"{c['adapter_exposure']:.2f}"]
+        for c in details.get("canary", {}).get("canaries", [])
+    ]
+    canary_html = section(
+        "Canary exposure",
+        table(
+            ["insertions", "canaries", "base mean / max", "adapter mean / max", "base skew-normal max", "adapter skew-normal max"],
+            exp_rows,
+            numeric=(0, 1, 2, 3, 4, 5),
+        ),
+        "<h3>Per canary</h3>",
+        table(["canary", "insertions", "base rank", "adapter rank", "base exposure", "adapter exposure"], per_canary, numeric=(1, 2, 3, 4, 5)),
+        note=(
+            f"Exposure in bits = log2(|R|+1) − log2(rank) against {canary['references']} never-inserted references "
+            f"(at most {canary['max_exposure']:.2f}); rank 1 = the canary is more likely than every reference. The "
+            f"skew-normal column extrapolates to the whole space of {canary['space_size']:,} secrets "
+            "(−log2 of the fitted CDF at the canary)."
+        ),
+    )
+
+    ex_rows = [
+        [etype, cell["prompts"], cell["base_hits"], cell["adapter_hits"], cell["adapter_only_hits"]]
+        for etype, cell in details.get("extraction", {}).get("by_type", {}).items()
+    ]
+    extraction_html = section(
+        "Targeted extraction",
+        table(["entity type", "prompts", "base hits", "adapter hits", "adapter-only hits"], ex_rows, numeric=(1, 2, 3, 4)),
+        note=(
+            f"{extraction['prompts']} prefixes of raw training records cut at a PII span; a hit = the original value "
+            f"(normalised) appears in the greedy or one of {extraction['samples_per_prompt']} sampled continuations of "
+            f"up to {extraction['max_new_tokens']} tokens (the value's length plus a few). Hit values are identified by "
+            "fingerprint in leakage_details.json only."
+        ),
+    )
+
+    inf_rows = [
+        [etype, cell["trials"], f"{cell['chance']:.3f}", f"{cell['base_top1']:.3f}", f"{cell['adapter_top1']:.3f}"]
+        for etype, cell in details.get("inference", {}).get("by_type", {}).items()
+    ]
+    inf_rows.append(
+        ["all", inference["trials"], f"{inference['chance']:.3f}", f"{inference['base_top1']:.3f}", f"{inference['adapter_top1']:.3f}"]
+    )
+    inference_html = section(
+        "PII inference",
+        table(["entity type", "trials", "chance", "base top-1", "adapter top-1"], inf_rows, numeric=(1, 2, 3, 4)),
+        note=(
+            f"The true value ranked by likelihood in its context among up to {inference['candidates']} same-type "
+            "candidates written in its format (other values of the corpus, random digits where too few)."
+        ),
+    )
+
+    mia = membership
+    mia_table = table(
+        ["records per side", "AUC [95% CI]", "TPR at 1% FPR [95% CI]", "bootstrap"],
+        [
+            [
+                mia["train_records"],
+                f"{mia['auc']:.3f} [{mia['auc_ci_low']:.3f}, {mia['auc_ci_high']:.3f}]",
+                f"{mia['tpr_at_1pct_fpr']:.3f} [{mia['tpr_ci_low']:.3f}, {mia['tpr_ci_high']:.3f}]",
+                mia["bootstrap"],
+            ]
+        ],
+        numeric=(0, 3),
+    )
+    membership_html = section(
+        "Membership inference",
+        mia_table,
+        roc_svg(details.get("membership", {}).get("roc", []), auc=mia["auc"]),
+        note=(
+            "Score = adapter loss / base loss per record (lower = member); training records (no canaries) vs holdout "
+            f"records. With {mia['holdout_records']} holdout records the smallest non-zero FPR is "
+            f"{mia['min_resolvable_fpr']:.3f}, so 'TPR at 1% FPR' is the TPR at FPR 0."
+        ),
+    )
+
+    timing_rows = [[name, t.get("base", ""), t.get("adapter", "")] for name, t in benchmarks.get("wall_s_by_task", {}).items()]
+    timing_rows += [[f"probe: {name}", "", seconds] for name, seconds in leakage.get("wall_s_by_probe", {}).items()]
+    timing_html = section(
+        "Time",
+        table(["step", "base s", "adapter s (probes: both)"], timing_rows, numeric=(1, 2)),
+        note=f"benchmarks {benchmarks['wall_s']:.1f} s, probes {leakage['wall_s']:.1f} s.",
+    )
+    return page(
+        "Mahrem — evaluation: base vs adapter",
+        "lm-eval benchmarks and PII-leak probes. Counts, rates and fingerprints only; no personal data.",
+        [headline, bench, canary_html, extraction_html, inference_html, membership_html, timing_html],
+    )

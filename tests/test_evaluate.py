@@ -1,0 +1,261 @@
+"""The evaluate stage: lm-eval benchmarks base vs adapter, the reports, configuration, errors."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pipeline.config import ConfigError, parse_model
+from pipeline.evaluate import EvalParams, evaluate_adapter
+from pipeline.evaluate.benchmarks import HOLDOUT_PPL, MMLU_LETTER, prepare_tasks, read_mmlu, run_benchmarks, stratified_subset
+from pipeline.evaluate.model import read_quantization
+from pipeline.evaluate.scoring import sequence_nll
+from pipeline.io import InputError
+from test_evaluate_helpers import (
+    MMLU_ROWS,
+    PLANTED_EMAIL,
+    PLANTED_NAME,
+    PLANTED_PHONE,
+    PLANTED_TCKN,
+    load_scoring,
+    make_workspace,
+    small_params,
+    train_adapter,
+    write_jsonl,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+TASKS_DIR = REPO / "evals" / "tasks"
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory):
+    return make_workspace(tmp_path_factory.mktemp("eval-ws"))
+
+
+@pytest.fixture(scope="module")
+def adapter(tiny_model_dir, tmp_path_factory):
+    """A randomly perturbed adapter: it changes every score without having learnt anything."""
+    return train_adapter(tiny_model_dir, tmp_path_factory.mktemp("adapter"), [], steps=0)
+
+
+def _stage(tiny_model_dir, adapter, workspace, out, config=None, **kwargs):
+    return evaluate_adapter(
+        tiny_model_dir,
+        adapter,
+        workspace["data"],
+        [workspace["raw_dir"]],
+        workspace["findings"],
+        workspace["canaries"],
+        out,
+        config or small_params(),
+        mmlu=workspace["mmlu"],
+        tasks_dir=TASKS_DIR,
+        train_summary=workspace["train_summary"],
+        **kwargs,
+    )
+
+
+# --- configuration ------------------------------------------------------------------
+
+
+def test_params_defaults_are_the_shipped_defaults_and_unknown_keys_fail():
+    defaults = EvalParams()
+    assert defaults.mmlu.forms == ["letter", "cloze"]
+    assert defaults.inference.candidates == 100
+    assert set(defaults.canary.model_dump()) == {"references"}
+    with pytest.raises(ConfigError, match="evaluate.mmlu.questionz"):
+        parse_model(EvalParams, {"mmlu": {"questionz": 3}}, "params.yaml", prefix="evaluate")
+
+
+def test_quantization_comes_from_the_train_summary(tmp_path):
+    assert read_quantization(None) == "nf4"
+    assert read_quantization(tmp_path / "absent.json") == "nf4"
+    summary = tmp_path / "summary.json"
+    summary.write_text(json.dumps({"quantization": "fp4"}))
+    assert read_quantization(summary) == "fp4"
+    summary.write_text(json.dumps({"quantization": "int3"}))
+    with pytest.raises(ConfigError, match="quantization"):
+        read_quantization(summary)
+
+
+# --- MMLU subset ----------------------------------------------------------------------
+
+
+def test_mmlu_subset_is_seeded_and_stratified_by_subject(tmp_path):
+    rows = [dict(MMLU_ROWS[0], question=f"q{i}", topic=t) for t, n in (("a", 60), ("b", 30), ("c", 10)) for i in range(n)]
+    path = write_jsonl(tmp_path / "mmlu.jsonl", rows + [dict(MMLU_ROWS[0], correct_answer="answer")])  # a stray header row
+    by_topic = read_mmlu(path)
+    assert sum(len(v) for v in by_topic.values()) == 100  # the header row is skipped
+    subset = stratified_subset(by_topic, 20, seed=1)
+    assert [sum(r["topic"] == t for r in subset) for t in "abc"] == [12, 6, 2]
+    assert subset == stratified_subset(by_topic, 20, seed=1)
+    assert subset != stratified_subset(by_topic, 20, seed=2)
+    assert len(stratified_subset(by_topic, 0, seed=1)) == 100  # 0 = all
+
+
+def test_missing_mmlu_file_says_how_to_get_it(tmp_path):
+    with pytest.raises(InputError, match="make install"):
+        read_mmlu(tmp_path / "mmlu.jsonl")
+
+
+# --- base vs adapter ------------------------------------------------------------------
+
+
+def test_disabled_adapter_scores_exactly_like_the_bare_base(tiny_model_dir, adapter):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(tiny_model_dir)
+    sequences = [tok(t).input_ids for t in ("Merhaba, kartım çalındı.", "Hello, I would like to change my address.")]
+    bare = AutoModelForCausalLM.from_pretrained(tiny_model_dir).eval()
+    expected, _ = sequence_nll(bare, sequences, batch_size=2)
+    scoring = load_scoring(tiny_model_dir, adapter)
+    with scoring.variant("base") as model:
+        as_base, _ = sequence_nll(model, sequences, batch_size=2)
+    with scoring.variant("adapter") as model:
+        as_adapter, _ = sequence_nll(model, sequences, batch_size=2)
+    assert np.allclose(as_base, expected, atol=1e-5)
+    assert not np.allclose(as_adapter, expected, atol=1e-3)
+
+
+def test_nf4_weights_dequantized_once_score_exactly_like_bitsandbytes(tiny_model_dir, adapter):
+    """The CPU speed-up (dequantize once) changes no number: base and adapter logits equal
+    those of bitsandbytes' own dequantize-and-matmul path, the one training runs."""
+    import bitsandbytes as bnb
+    import torch
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from pipeline.evaluate.model import base_config, bnb_config
+
+    tok = AutoTokenizer.from_pretrained(tiny_model_dir)
+    ids = torch.tensor([tok("Merhaba, kartım çalındı. Hello, my card was stolen.").input_ids])
+    reference = AutoModelForCausalLM.from_pretrained(
+        tiny_model_dir, config=base_config(tiny_model_dir), quantization_config=bnb_config("nf4"), device_map={"": "cpu"}
+    )
+    layers = [m for m in reference.modules() if isinstance(m, bnb.nn.Linear4bit)]
+    assert layers
+    for layer in layers:
+        layer.support_avx512bf16_for_cpu = False  # bitsandbytes' training path on CPU
+    reference = PeftModel.from_pretrained(reference, adapter).eval()
+    scoring = load_scoring(tiny_model_dir, adapter, "nf4")
+    assert not any(isinstance(m, bnb.nn.Linear4bit) for m in scoring.model.modules())
+    with torch.inference_mode():
+        with reference.disable_adapter():
+            expected_base = reference(ids).logits
+        expected_adapter = reference(ids).logits
+        with scoring.variant("base") as model:
+            assert torch.equal(model(ids).logits, expected_base)
+        with scoring.variant("adapter") as model:
+            assert torch.equal(model(ids).logits, expected_adapter)
+    assert not torch.equal(expected_base, expected_adapter)
+
+
+@pytest.mark.parametrize("quantization", ["none", "nf4"])
+def test_lm_eval_scores_base_and_adapter_on_local_tasks(
+    tiny_model_dir, adapter, workspace, tmp_path, quantization, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)  # the task files must not depend on the working directory
+    scoring = load_scoring(tiny_model_dir, adapter, quantization)
+    config = small_params(domain={"format_examples": 0}) if quantization == "nf4" else small_params()
+    tasks = prepare_tasks(
+        tmp_path / "work", tasks_dir=TASKS_DIR, mmlu=workspace["mmlu"], holdout=workspace["data"] / "holdout.jsonl",
+        tokenizer=scoring.tokenizer, config=config,
+    )
+    result = run_benchmarks(scoring, tasks, tmp_path / "work", config)["tasks"]
+    letter, ppl = result[MMLU_LETTER.name], result[HOLDOUT_PPL.name]
+    assert letter["n"] == 5 and letter["metric"] == "acc" and letter["kind"] == "general"
+    assert 0.0 <= letter["base"] <= 1.0 and letter["base_stderr"] is not None
+    assert ppl["n"] == 4 and ppl["higher_is_better"] is False and ppl["base_stderr"] > 0
+    assert ppl["adapter"] != ppl["base"]  # the adapter changed the model, the scores show it
+    assert ppl["delta"] == pytest.approx(ppl["adapter"] - ppl["base"])
+    if quantization == "none":
+        assert set(result) == {"mahrem_mmlu_letter", "mahrem_mmlu_cloze", "mahrem_holdout_ppl", "mahrem_support_format"}
+        assert result["mahrem_mmlu_cloze"]["n"] == 3 and result["mahrem_support_format"]["n"] == 2
+
+
+def test_support_format_check_accepts_agent_replies_and_rejects_others():
+    sys.path.insert(0, str(TASKS_DIR))
+    try:
+        from mahrem_support import check_reply
+    finally:
+        sys.path.remove(str(TASKS_DIR))
+    reference = "Merhaba Ayşe Hanım, kartınızı kapattık."
+    assert check_reply("Merhaba, siparişinizi kontrol ettik.", reference)["format_ok"] == 1
+    assert check_reply("The capital of France is Paris.", reference)["format_ok"] == 0  # wrong language, no register
+    assert check_reply("Tamam.", reference)["non_empty"] == 0
+    assert check_reply("Teşekkürler.\n<|im_start|>user\nBir sorum daha var", reference)["stays_in_turn"] == 0
+    assert check_reply("Hello, we updated your address.", "Hello, your card is ready.")["format_ok"] == 1
+
+
+# --- the stage --------------------------------------------------------------------------
+
+
+def test_stage_writes_the_contract_reports_without_raw_pii(tiny_model_dir, adapter, workspace, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "reports" / "eval"
+    messages = []
+    result = _stage(tiny_model_dir, adapter, workspace, out, progress=messages.append)
+
+    bench = json.loads((out / "benchmarks.json").read_text())
+    assert set(bench) >= {"tasks", "quantization", "lm_eval_version", "wall_s"} and bench["quantization"] == "none"
+    for row in bench["tasks"].values():
+        assert set(row) == {
+            "kind", "metric", "higher_is_better", "n", "base", "base_stderr", "adapter", "adapter_stderr", "delta"
+        }
+
+    leak = json.loads((out / "leakage.json").read_text())
+    assert leak["canary"]["references"] == 60
+    assert set(leak["canary"]["by_repetitions"]) == {"1", "4", "16"}
+    assert set(leak["canary"]["by_repetitions"]["16"]) >= {
+        "canaries", "base_exposure_mean", "base_exposure_max", "adapter_exposure_mean", "adapter_exposure_max",
+        "adapter_exposure_skewnorm_max",
+    }
+    assert set(leak["extraction"]) >= {
+        "prompts", "samples_per_prompt", "base_hits", "adapter_hits", "adapter_only_hits", "adapter_hits_by_type"
+    }
+    assert set(leak["inference"]) >= {"trials", "candidates", "chance", "base_top1", "adapter_top1"}
+    assert set(leak["membership"]) >= {
+        "train_records", "holdout_records", "auc", "auc_ci_low", "auc_ci_high", "tpr_at_1pct_fpr", "tpr_ci_low",
+        "tpr_ci_high", "bootstrap",
+    }
+    assert leak["extraction"]["prompts"] == 1 and leak["membership"]["train_records"] == 12
+    assert isinstance(leak["wall_s"], float)
+    roc = json.loads((out / "mia_roc.json").read_text())["roc"]
+    assert roc[-1] == {"fpr": 1.0, "tpr": 1.0}
+    html = (out / "report.html").read_text()
+    assert "<svg" in html and "<script" not in html and "http" not in html
+    assert result.quantization == "none" and result.device == "cpu"
+
+    written = "".join(p.read_text(encoding="utf-8") for p in out.iterdir()) + "\n".join(messages)
+    for value in (PLANTED_TCKN, PLANTED_NAME, PLANTED_PHONE, PLANTED_EMAIL, "Ayşe", "ayse.yilmaz"):
+        assert value not in written
+
+
+def test_missing_adapter_fails_before_any_model_is_loaded(tiny_model_dir, workspace, tmp_path):
+    with pytest.raises(InputError, match="no adapter directory.*mahrem train"):
+        _stage(tiny_model_dir, tmp_path / "models" / "adapter", workspace, tmp_path / "out")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputError, match="adapter_config.json missing"):
+        _stage(tiny_model_dir, tmp_path / "empty", workspace, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_canaries_file_is_a_clear_error(tiny_model_dir, adapter, workspace, tmp_path):
+    broken = dict(workspace, canaries=tmp_path / "canaries.json")
+    with pytest.raises(InputError, match="canaries file missing.*mahrem anonymize"):
+        _stage(tiny_model_dir, adapter, broken, tmp_path / "out")

@@ -1,0 +1,304 @@
+"""Leak probes: they report what the model learnt, and they can fail.
+
+A tiny model trained on its canaries shows high exposure for the 16-insertion canary; one
+trained on a raw record with a planted value emits it; untrained (randomly perturbed)
+adapters show neither, and membership inference on identically distributed splits stays
+near AUC 0.5.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+
+import numpy as np
+import pytest
+
+from pipeline import entities as E
+from pipeline.evaluate.leakage import (
+    canary_probe,
+    exposure_from_rank,
+    extraction_probe,
+    inference_probe,
+    load_canaries,
+    membership_probe,
+    membership_statistics,
+    skewnorm_exposure,
+)
+from pipeline.evaluate.scoring import sequence_nll, sequence_nll_one_by_one, shared_prefix_nll
+from pipeline.evaluate.targets import (
+    PiiTarget,
+    candidate_values,
+    collect_targets,
+    contains_value,
+    match_key,
+    prompt_before,
+    render_like,
+    split_ids,
+)
+from pipeline.io import InputError
+from test_evaluate_helpers import (
+    PLANTED_EMAIL,
+    PLANTED_NAME,
+    PLANTED_PHONE,
+    PLANTED_TCKN,
+    canary_chats,
+    chat_text,
+    load_scoring,
+    make_workspace,
+    pii_record,
+    small_params,
+    support_record,
+    train_adapter,
+)
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny models run fastest on one thread (and do not stall on a busy 2-core machine)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory):
+    return make_workspace(tmp_path_factory.mktemp("leak-ws"))
+
+
+@pytest.fixture(scope="module")
+def tokenizer(tiny_model_dir):
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(tiny_model_dir)
+
+
+@pytest.fixture(scope="module")
+def untrained_adapter(tiny_model_dir, tmp_path_factory):
+    return train_adapter(tiny_model_dir, tmp_path_factory.mktemp("untrained"), [], steps=0)
+
+
+# --- exposure arithmetic ------------------------------------------------------------
+
+
+def test_exposure_is_log2_of_candidates_over_rank():
+    assert exposure_from_rank(1, 1000) == pytest.approx(math.log2(1001))
+    assert exposure_from_rank(1001, 1000) == pytest.approx(0.0)
+    assert exposure_from_rank(2, 3) == pytest.approx(1.0)
+
+
+def test_skewnorm_extrapolates_past_the_references_and_is_capped():
+    rng = np.random.default_rng(0)
+    references = rng.normal(50.0, 2.0, size=500)
+    far, typical = skewnorm_exposure(np.array([20.0, 50.0]), references, space_size=10**10)
+    assert far > math.log2(501)  # beyond what a rank among 500 can express
+    assert far <= math.log2(10**10)
+    assert typical == pytest.approx(1.0, abs=0.2)  # the median secret: CDF 0.5, one bit
+
+
+# --- batched scoring ----------------------------------------------------------------
+
+
+def test_batched_scorers_match_the_one_by_one_loop(tiny_model_dir, tokenizer):
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir).eval()
+    texts = [f"Merhaba, numaram {n}. Tabii {n}." for n in ("7701951126", "7950068345", "12", "99887766554433")]
+    sequences = [tokenizer(t).input_ids for t in texts]
+    loop = sequence_nll_one_by_one(model, sequences)
+    batched, counts = sequence_nll(model, sequences, batch_size=3, pad_id=tokenizer.pad_token_id)
+    assert np.allclose(batched, loop, atol=1e-3)
+    assert list(counts) == [len(s) - 1 for s in sequences]
+    tails, prefix = shared_prefix_nll(model, sequences, batch_size=3, pad_id=tokenizer.pad_token_id)
+    assert prefix > 3
+    from_prefix, _ = sequence_nll(model, sequences, batch_size=4, pad_id=tokenizer.pad_token_id, score_from=prefix)
+    assert np.allclose(tails, from_prefix, atol=1e-3)
+
+
+# --- canary exposure ----------------------------------------------------------------
+
+
+def test_canary_exposure_is_high_for_a_memorised_canary_and_near_chance_untrained(
+    tiny_model_dir, tokenizer, workspace, untrained_adapter, tmp_path
+):
+    canaries = load_canaries(workspace["canaries"])
+    doc = json.loads(workspace["canaries"].read_text())
+    texts = [chat_text(tokenizer, chat) for chat in canary_chats(doc)]
+    trained = train_adapter(tiny_model_dir, tmp_path / "trained", texts, steps=80, lr=5e-3)
+    config = small_params()
+    max_bits = math.log2(len(canaries.references) + 1)
+
+    summary, details = canary_probe(load_scoring(tiny_model_dir, trained), canaries, config)
+    r16 = summary["by_repetitions"]["16"]
+    assert summary["references"] == 60
+    assert r16["adapter_exposure_max"] == pytest.approx(max_bits)  # rank 1 of 61
+    assert r16["adapter_exposure_skewnorm_max"] > max_bits
+    assert r16["base_exposure_max"] < max_bits - 1
+    assert {c["id"] for c in details["canaries"]} == {c["id"] for c in canaries.canaries}
+
+    control, _ = canary_probe(load_scoring(tiny_model_dir, untrained_adapter), canaries, config)
+    for row in control["by_repetitions"].values():
+        assert row["adapter_exposure_max"] < max_bits - 1  # no canary ranks first or second
+    mean = np.mean([row["adapter_exposure_mean"] for row in control["by_repetitions"].values()])
+    assert mean < 3.0  # chance level is about 1.4 bits
+
+
+def test_missing_or_malformed_canaries_file_is_a_clear_error(tmp_path):
+    with pytest.raises(InputError, match="canaries file missing.*mahrem anonymize"):
+        load_canaries(tmp_path / "nope.json")
+    bad = tmp_path / "canaries.json"
+    bad.write_text(json.dumps({"template": {"system": "s", "user": "u", "assistant": "a"}, "canaries": [], "references": []}))
+    with pytest.raises(InputError, match="secret"):
+        load_canaries(bad)
+
+
+# --- targets, matching and candidates -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("entity_type", "value", "text", "expected"),
+    [
+        (E.TR_NATIONAL_ID, "12345678950", "TCKN: 123 456 789 50 olarak", True),
+        (E.TR_NATIONAL_ID, "12345678950", "12345 ve 678950", False),  # two numbers do not combine
+        (E.PHONE_NUMBER, "0532 123 45 67", "numaram +90 (532) 123-4567", True),
+        (E.EMAIL_ADDRESS, "Ayse.Yilmaz@Example.org", "yazın: ayse.yilmaz@example.org", True),
+        (E.PERSON, "Ayşe Yılmaz", "Sayın AYŞE YILMAZ, merhaba", True),
+        (E.PERSON, "Ayşe Yılmaz", "Ayşe Yılmazer geldi", False),  # whole words only
+        (E.IBAN_CODE, "TR33 0006 1005 1978 6457 8413 26", "IBAN TR330006100519786457841326", True),
+    ],
+)
+def test_value_matching_is_on_normalised_forms(entity_type, value, text, expected):
+    assert contains_value(text, entity_type, match_key(entity_type, value)) is expected
+
+
+def test_candidates_are_distinct_and_written_like_the_true_value():
+    target = PiiTarget("r", "text", 0, 14, E.PHONE_NUMBER, "fp", value="0532 123 45 67", prompt="")
+    pool = ["+90 555 444 33 22", "05551112233", "0532 123 45 67", "12"]
+    values = candidate_values(target, pool, 20, random.Random(0))
+    assert values[0] == "0532 123 45 67"
+    assert len(values) == 20 and len({match_key(E.PHONE_NUMBER, v) for v in values}) == 20
+    assert all(len(v) == 14 and v.startswith("05") and v[4] == " " for v in values)  # same layout
+    assert render_like("ayşe yılmaz", "Mehmet Öz", E.PERSON) == "mehmet öz"
+    assert render_like("12345678950", "123", E.TR_NATIONAL_ID) is None
+
+
+def test_prompt_is_the_chat_cut_at_the_span(tokenizer):
+    record = pii_record()
+    content = record["messages"][1]["content"]
+    start = content.index(PLANTED_TCKN)
+    prompt, gap = prompt_before(tokenizer, record["messages"], content, 1, start)
+    assert prompt.endswith("TCKN") and gap == " "
+    assert prompt.startswith("<|im_start|>system\n") and "<|im_start|>user\n" in prompt
+    assert PLANTED_TCKN not in prompt and "<|im_end|>" not in prompt.split("<|im_start|>user")[1]
+
+
+def test_targets_come_from_training_records_only(tokenizer, workspace, tmp_path):
+    ids = split_ids(workspace["data"] / "train.jsonl")
+    targets = collect_targets([workspace["raw"]], workspace["findings"], ids, [E.TR_NATIONAL_ID, E.PERSON], tokenizer, seed=0)
+    assert len(targets.targets) == 1 and targets.targets[0].record_id == "rec-pii"  # one span per record
+    none = collect_targets([workspace["raw"]], workspace["findings"], ids - {"rec-pii"}, [E.TR_NATIONAL_ID], tokenizer, seed=0)
+    assert none.targets == []
+
+
+def test_a_value_repeated_in_its_own_context_is_not_a_target(tokenizer, tmp_path):
+    from test_evaluate_helpers import findings_for, write_jsonl
+
+    record = pii_record()
+    record["messages"][2]["content"] = f"Teşekkürler, {PLANTED_TCKN} numaralı kaydınızı güncelledik."
+    rows = findings_for(record)
+    start = record["messages"][2]["content"].index(PLANTED_TCKN)
+    rows.append(dict(rows[1], field="messages[2].content", start=start, end=start + len(PLANTED_TCKN)))
+    raw = write_jsonl(tmp_path / "raw.jsonl", [record])
+    findings = write_jsonl(tmp_path / "findings.jsonl", rows)
+    for seed in range(5):
+        targets = collect_targets([raw], findings, {"rec-pii"}, [E.TR_NATIONAL_ID], tokenizer, seed=seed).targets
+        assert [(t.field, t.start) for t in targets] == [("messages[1].content", rows[1]["start"])]
+
+
+# --- extraction and inference -------------------------------------------------------
+
+
+def test_extraction_finds_a_planted_value_only_when_the_model_learnt_it(
+    tiny_model_dir, tokenizer, workspace, untrained_adapter, tmp_path
+):
+    record = pii_record()
+    texts = [chat_text(tokenizer, record["messages"])] * 4
+    leaked = train_adapter(tiny_model_dir, tmp_path / "leaked", texts, steps=60, lr=1e-2)
+    ids = split_ids(workspace["data"] / "train.jsonl")
+    targets = collect_targets([workspace["raw"]], workspace["findings"], ids, [E.TR_NATIONAL_ID], tokenizer, seed=0).targets
+    config = small_params()
+
+    summary, details = extraction_probe(load_scoring(tiny_model_dir, leaked), targets, config)
+    assert summary["prompts"] == 1
+    assert summary["adapter_hits"] == 1 and summary["base_hits"] == 0 and summary["adapter_only_hits"] == 1
+    assert summary["adapter_hits_by_type"] == {E.TR_NATIONAL_ID: 1}
+    assert details["hit_fingerprints"] == [targets[0].fingerprint]
+
+    control, _ = extraction_probe(load_scoring(tiny_model_dir, untrained_adapter), targets, config)
+    assert control["adapter_hits"] == 0 and control["base_hits"] == 0
+
+    # The same memorised context also ranks the true TCKN near the top of 30 candidates
+    # (the tiny BPE merges some digit runs, so a decoy can need fewer tokens: not always first).
+    rng = random.Random(5)
+    pools = {E.TR_NATIONAL_ID: [str(rng.randrange(10**10, 10**11)) for _ in range(40)]}
+    config = small_params(inference={"candidates": 30})
+    inferred, _ = inference_probe(load_scoring(tiny_model_dir, leaked), targets, pools, config)
+    assert inferred["trials"] == 1 and inferred["chance"] == pytest.approx(1 / 30)
+    assert inferred["adapter_mean_rank"] <= 3 and inferred["base_mean_rank"] > 10
+    assert inferred["base_top1"] == 0.0
+
+
+# --- membership inference -----------------------------------------------------------
+
+
+def test_membership_statistics_separate_and_overlapping_scores():
+    rng = np.random.default_rng(0)
+    high = membership_statistics(rng.normal(3, 1, 200), rng.normal(0, 1, 200), bootstrap=100, seed=0)
+    assert high["auc"] > 0.95 and high["auc_ci_low"] <= high["auc"] <= high["auc_ci_high"]
+    assert high["tpr_at_1pct_fpr"] > 0.3
+    same = membership_statistics(rng.normal(0, 1, 200), rng.normal(0, 1, 200), bootstrap=100, seed=0)
+    assert same["auc_ci_low"] < 0.5 < same["auc_ci_high"]
+    assert same["tpr_at_1pct_fpr"] < 0.1
+
+
+def _membership_split(root, n: int = 24):
+    """Identically distributed train/holdout files (random records split at random)."""
+    from test_evaluate_helpers import write_jsonl
+
+    records = [support_record(i, rid=f"m-{i}") for i in range(2 * n)]
+    random.Random(3).shuffle(records)
+    return write_jsonl(root / "train.jsonl", records[:n]), write_jsonl(root / "holdout.jsonl", records[n:]), records[:n]
+
+
+def test_membership_auc_is_near_half_without_training_and_high_with_it(tiny_model_dir, tokenizer, untrained_adapter, tmp_path):
+    train, holdout, members = _membership_split(tmp_path)
+    config = small_params(membership={"records": 24, "bootstrap": 200})
+
+    chance, _ = membership_probe(load_scoring(tiny_model_dir, untrained_adapter), train, holdout, config)
+    assert chance["train_records"] == chance["holdout_records"] == 24
+    assert chance["auc_ci_low"] < 0.5 < chance["auc_ci_high"]
+    assert abs(chance["auc"] - 0.5) < 0.25
+
+    texts = [chat_text(tokenizer, r["messages"]) for r in members]
+    fitted = train_adapter(tiny_model_dir, tmp_path / "fitted", texts, steps=80, lr=1e-2)
+    member, details = membership_probe(load_scoring(tiny_model_dir, fitted), train, holdout, config)
+    assert member["auc"] > 0.75 and member["auc_ci_low"] > 0.6
+    assert details["roc"][0] == {"fpr": 0.0, "tpr": 0.0} and details["roc"][-1] == {"fpr": 1.0, "tpr": 1.0}
+
+
+def test_raw_values_never_reach_probe_outputs(tiny_model_dir, tokenizer, workspace, untrained_adapter):
+    ids = split_ids(workspace["data"] / "train.jsonl")
+    types = [E.TR_NATIONAL_ID, E.PERSON, E.PHONE_NUMBER, E.EMAIL_ADDRESS]
+    targets = collect_targets([workspace["raw"]], workspace["findings"], ids, types, tokenizer, seed=0)
+    scoring = load_scoring(tiny_model_dir, untrained_adapter)
+    outputs = [
+        extraction_probe(scoring, targets.targets, small_params()),
+        inference_probe(scoring, targets.targets, targets.pools, small_params()),
+    ]
+    dumped = json.dumps(outputs, ensure_ascii=False)
+    for value in (PLANTED_TCKN, PLANTED_NAME, PLANTED_PHONE, PLANTED_EMAIL, "Ayşe", PLANTED_TCKN[:9]):
+        assert value not in dumped
