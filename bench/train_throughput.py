@@ -202,8 +202,12 @@ def main() -> None:
     # Each loop's best round: on a shared machine, the slower rounds measure the neighbours.
     results = {w: min(runs, key=lambda r: r["seconds"]) for w, runs in rounds.items()}
     ours, ref = results["ours"], results["reference"]
+    def portable(value):  # paths inside the repository are recorded relative to it
+        path = Path(str(value))
+        return path.relative_to(REPO).as_posix() if path.is_absolute() and path.is_relative_to(REPO) else value
+
     report = {
-        "config": {k: v for k, v in vars(args).items() if k not in ("worker", "out")},
+        "config": {k: portable(v) for k, v in vars(args).items() if k not in ("worker", "out")},
         "ours": ours,
         "reference": ref,
         "rounds": rounds,

@@ -57,8 +57,7 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     from pipeline.pii.anonymize import ResidualPIIError
     from pipeline.pii.scan import QuarantineLimitExceeded
     from pipeline.release import ReleaseRefused, SignatureError
-    from pipeline.train.data import ChatTemplateError
-    from pipeline.train.model import BaseLoadError
+    from pipeline.train.errors import BaseLoadError, ChatTemplateError
 
     return (
         ConfigError, InputError, BaseModelError, KeyConfigError, QuarantineLimitExceeded, ResidualPIIError,

@@ -267,6 +267,13 @@ def test_default_params_describe_the_shipped_recipe():
     assert config.max_steps > config.warmup_steps and config.checkpoint_every <= config.max_steps
 
 
+def test_params_yaml_ships_the_documented_defaults():
+    """params.yaml `train:` holds exactly the defaults documented in pipeline/train/config.py."""
+    shipped = load_params("train", TrainParams, REPO_ROOT / "params.yaml")
+    differing = {k: (v, getattr(TrainParams(), k)) for k, v in shipped if v != getattr(TrainParams(), k)}
+    assert not differing, f"params.yaml train: differs from the code defaults (shipped, documented): {differing}"
+
+
 @pytest.mark.slow
 def test_smollm2_trains_a_few_steps_in_4bit(tmp_path):
     """The real base (models/base, built by `mahrem base`) on the real anonymized data."""

@@ -68,7 +68,7 @@ class TrainParams(StrictModel):
         le=1.0,
         description=(
             "Peak learning rate (AdamW); high because the run is short. Holdout loss on the sample corpus (base "
-            "3.97) after the default 36 steps: 1e-3 → 2.38, 2e-3 → 2.11, 4e-3 → 1.96. Higher rates also memorise "
+            "~3.95) after the default 36 steps: 1e-3 → ~2.4, 2e-3 → ~2.1, 4e-3 → ~1.96. Higher rates also memorise "
             "more, which the leak probes of `mahrem evaluate` measure."
         ),
     )

