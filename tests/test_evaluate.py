@@ -15,7 +15,8 @@ from pipeline.evaluate.benchmarks import HOLDOUT_PPL, MMLU_LETTER, prepare_tasks
 from pipeline.evaluate.model import read_quantization
 from pipeline.evaluate.scoring import sequence_nll
 from pipeline.io import InputError
-from test_evaluate_helpers import (
+from test_evaluate_helpers import (  # noqa: F401 - one_thread is an autouse fixture
+    one_thread,
     MMLU_ROWS,
     PLANTED_EMAIL,
     PLANTED_NAME,
@@ -30,16 +31,6 @@ from test_evaluate_helpers import (
 
 REPO = Path(__file__).resolve().parents[1]
 TASKS_DIR = REPO / "evals" / "tasks"
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")

@@ -38,7 +38,8 @@ from pipeline.evaluate.targets import (
     split_ids,
 )
 from pipeline.io import InputError
-from test_evaluate_helpers import (
+from test_evaluate_helpers import (  # noqa: F401 - one_thread is an autouse fixture
+    one_thread,
     PLANTED_EMAIL,
     PLANTED_NAME,
     PLANTED_PHONE,
@@ -52,17 +53,6 @@ from test_evaluate_helpers import (
     support_record,
     train_adapter,
 )
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny models run fastest on one thread (and do not stall on a busy 2-core machine)."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")
