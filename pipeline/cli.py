@@ -429,6 +429,13 @@ def redact(
     console.print(f"[green]redact:[/] {len(rows)} written, {dropped} dropped, {quarantined} quarantined.")
 
 
+DtypeOption = Annotated[
+    str,
+    typer.Option(
+        help="auto | bfloat16 | float16 | float32. auto = bfloat16 where this machine runs it natively "
+        "(CUDA, AVX512-BF16, AMX, ARM BF16), else float32."
+    ),
+]
 DeviceOption = Annotated[
     str | None, typer.Option(help="cpu | cuda | cuda:N. Default: CUDA when available, else the CPU.")
 ]
@@ -468,11 +475,15 @@ def train(
                 label = f"train: loss {loss:.3f}" if isinstance(loss, float) else "train: steps"
                 bar.update(task, completed=step, total=total, description=label)
 
-            result = train_adapter(base, data, out, report, config, device=device, work_dir=work_dir, progress=update)
+            result = train_adapter(
+                base, data, out, report, config, device=device, work_dir=work_dir, progress=update,
+                announce=lambda line: bar.console.print(f"train: {line}", highlight=False),
+            )
     s = result.summary
     resumed = f", resumed from step {result.resumed_from_step}" if result.resumed_from_step else ""
     console.print(
-        f"[green]train:[/] {result.steps} steps on {s.get('device')} ({s.get('quantization')}), "
+        f"[green]train:[/] {result.steps} steps on {s.get('device')} ({s.get('quantization')}, "
+        f"{s.get('compute_dtype')}, {s.get('threads')} threads), "
         f"{s.get('tokens_per_s', 0):.0f} tokens/s{resumed}; holdout loss {result.holdout_loss_base:.3f} (base) → "
         f"{result.holdout_loss_adapter:.3f} (adapter) → {result.out_dir}"
     )
@@ -527,7 +538,7 @@ def evaluate(
         f"[green]evaluate:[/] {len(result.benchmarks.get('tasks', {}))} benchmark tasks, "
         f"extraction hits base {leak['extraction']['base_hits']} / adapter {leak['extraction']['adapter_hits']}, "
         f"MIA AUC {leak['membership']['auc']:.3f}, in {result.wall_s:.0f} s on {result.device} "
-        f"({result.quantization}) → {result.out_dir}/report.html"
+        f"({result.quantization}, {result.compute_dtype}, {result.threads} threads) → {result.out_dir}/report.html"
     )
 
 
@@ -644,7 +655,7 @@ def merge(
     out: Annotated[Path, typer.Option("--out", help="Directory for the merged model.")],
     public_key: Annotated[Path, typer.Option("--public-key", help="The signer's public key (PEM).")],
     base: Annotated[Path, typer.Option(help="The base model directory the bundle was trained on.")] = Path("models/base"),
-    dtype: Annotated[str, typer.Option(help="bfloat16 | float16 | float32")] = "bfloat16",
+    dtype: DtypeOption = "auto",
 ) -> None:
     """Merge a verified adapter into its base model, for runtimes without PEFT.
 
@@ -673,6 +684,7 @@ def generate(
     ] = None,
     base: Annotated[Path, typer.Option(help="The base model directory.")] = Path("models/base"),
     max_new_tokens: Annotated[int, typer.Option(help="Tokens to generate per prompt.")] = 64,
+    dtype: DtypeOption = "auto",
 ) -> None:
     """Generate with the base model and one or more verified adapters, swapped per request.
 
@@ -699,7 +711,7 @@ def generate(
             raise ConfigError(f"--use names {unknown}, but only {sorted(adapters) or 'no adapters'} were given with --adapter.")
         with console.status("generate: verifying and loading"):
             outputs = run_generate([Request(p, a) for p, a in zip(prompt, chosen)], adapters, public_key, base,
-                                   max_new_tokens=max_new_tokens)
+                                   max_new_tokens=max_new_tokens, dtype=dtype)
     for name, text in zip(chosen, outputs):
         typer.echo(f"[{name or 'base'}] {text}")
 

@@ -204,6 +204,13 @@ def test_stage_writes_the_contract_reports_without_raw_pii(tiny_model_dir, adapt
 
     bench = json.loads((out / "benchmarks.json").read_text())
     assert set(bench) >= {"tasks", "quantization", "lm_eval_version", "wall_s"} and bench["quantization"] == "none"
+    # The dtype and threads chosen for this machine, and why, in both reports and the result.
+    from pipeline.hardware import choose_compute_dtype, choose_threads
+
+    assert bench["compute_dtype"] == result.compute_dtype == choose_compute_dtype("auto", "cpu").dtype
+    assert bench["threads"] == result.threads == choose_threads("auto").threads
+    assert bench["machine"]["compute_dtype"]["requested"] == "auto" and bench["machine"]["threads"]["reason"]
+    assert any(result.compute_dtype in m and "threads" in m for m in messages)
     for row in bench["tasks"].values():
         assert set(row) == {
             "kind", "metric", "higher_is_better", "n", "base", "base_stderr", "adapter", "adapter_stderr", "delta"

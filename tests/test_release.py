@@ -89,6 +89,9 @@ def test_manifest_is_an_in_toto_statement_with_slsa_provenance(released):
         assert external["policies"][name]["sha256"] == sha256(repo / "policies" / file)
     internal = build["internalParameters"]
     assert internal["training"]["device"] == "cpu" and internal["training"]["versions"]["peft"] == "0.21.2"
+    # What compute dtype and threads were chosen, and why, for training and for evaluation.
+    assert internal["training"]["machine"]["compute_dtype"]["reason"].startswith("CPU lacks native bfloat16")
+    assert internal["evaluation"]["compute_dtype"] == "float32" and internal["evaluation"]["threads"] == 2
     assert internal["seeds"] == {"train": 7, "sample": 20241129}
     assert internal["signoff"]["torch"]
     deps = {d["name"]: d for d in build["resolvedDependencies"]}

@@ -50,12 +50,22 @@ def residual() -> dict:
     return {"blocked_findings": 0, "by_entity_type": {}, "record_ids": {}, "blocking_types": ["TR_NATIONAL_ID"]}
 
 
+def machine() -> dict:
+    """What pipeline.hardware records: the chosen dtype and threads, and why."""
+    return {
+        "compute_dtype": {"dtype": "float32", "requested": "auto", "reason": "CPU lacks native bfloat16",
+                          "device": "cpu", "cpu_arch": "x86_64", "cpu_flags": ["avx2", "fma"]},
+        "threads": {"threads": 2, "requested": "auto", "reason": "every usable core (CPU affinity)"},
+    }
+
+
 def train_summary() -> dict:
     return {
         "steps": 120, "epochs": 2, "tokens_seen": 250000, "tokens_nonpad": 200000, "wall_s": 300.5,
         "tokens_per_s": 832.0, "peak_rss_mb": 2100.0, "peak_gpu_mb": None, "trainable_params": 4884480,
         "total_params": 139399488, "trainable_share": 0.035, "quantization": "nf4", "device": "cpu", "seed": 7,
         "holdout_loss_base": 2.40, "holdout_loss_adapter": 1.60, "train_loss_final": 1.45,
+        "compute_dtype": "float32", "threads": 2, "machine": machine(),
         "versions": {"torch": "2.13.0", "transformers": "5.24.0", "peft": "0.21.2", "bitsandbytes": "0.50.2"},
     }
 
@@ -69,6 +79,7 @@ def benchmarks() -> dict:
                             "base": 30.0, "base_stderr": None, "adapter": 12.0, "adapter_stderr": None, "delta": -18.0},
         },
         "quantization": "nf4", "lm_eval_version": "0.4.13", "wall_s": 400.0,
+        "compute_dtype": "float32", "threads": 2, "machine": machine(),
     }
 
 

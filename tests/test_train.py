@@ -40,7 +40,7 @@ SUMMARY_KEYS = {
     "steps", "epochs", "tokens_seen", "tokens_nonpad", "tokens_trained", "wall_s", "tokens_per_s",
     "peak_rss_mb", "peak_gpu_mb", "trainable_params", "total_params", "trainable_share", "quantization",
     "device", "seed", "holdout_loss_base", "holdout_loss_adapter", "train_loss_final", "records_train",
-    "records_holdout", "truncated_records", "resumed_from_step", "versions",
+    "records_holdout", "truncated_records", "resumed_from_step", "versions", "compute_dtype", "threads", "machine",
 }  # fmt: skip
 
 ANSWERS = ["Kargo takip numarası nedir?", "Merhaba, kartım çalındı.", "Randevumu ertelemek istiyorum."]
@@ -132,6 +132,13 @@ def test_summary_has_the_contract_keys_and_dvclive_curves_exist(trained, toy_dat
     assert summary["records_train"] == 15 and summary["records_holdout"] == 6
     assert summary["tokens_seen"] >= summary["tokens_nonpad"] >= summary["tokens_trained"] > 0
     assert 0 < summary["trainable_share"] < 1
+    # The machine decision is recorded: asked for, chosen, and why (PARAMS leave the dtype on auto).
+    from pipeline.hardware import choose_compute_dtype
+
+    assert summary["compute_dtype"] == choose_compute_dtype("auto", "cpu").dtype
+    assert summary["machine"]["compute_dtype"]["requested"] == "auto" and summary["machine"]["compute_dtype"]["reason"]
+    assert summary["threads"] == 1 and summary["machine"]["threads"] == {
+        "threads": 1, "requested": 1, "reason": "set in params.yaml"}
     assert set(summary["versions"]) == {"torch", "transformers", "peft", "bitsandbytes"}
     live = root / "reports" / "live"
     for name in ("train/loss", "train/lr", "train/tokens_per_s", "eval/holdout_loss"):
@@ -262,7 +269,8 @@ def test_empty_data_dir_is_a_clear_error(tiny_model_dir, tmp_path):
 
 def test_default_params_describe_the_shipped_recipe():
     config = TrainParams()
-    assert (config.quantization, config.double_quant, config.compute_dtype) == ("nf4", True, "bfloat16")
+    assert (config.quantization, config.double_quant, config.compute_dtype) == ("nf4", True, "auto")
+    assert config.threads == "auto"
     assert config.lora.target_modules == "all-linear"
     assert config.max_steps > config.warmup_steps and config.checkpoint_every <= config.max_steps
 
@@ -287,3 +295,21 @@ def test_smollm2_trains_a_few_steps_in_4bit(tmp_path):
     assert result.summary["trainable_share"] < 0.05
     assert result.holdout_loss_adapter < result.holdout_loss_base
     assert (tmp_path / "adapter/adapter_model.safetensors").stat().st_size > 1_000_000
+
+
+def test_auto_dtype_follows_the_cpu_flags_through_the_stage(tiny_model_dir, toy_data, tmp_path, monkeypatch):
+    """Mocked capability flags (never a timing) decide the dtype the real stage trains in."""
+    from pipeline import hardware
+
+    amx = hardware.CpuFeatures("x86_64", frozenset({"avx2", "avx512f", "avx512_bf16", "amx_bf16"}))
+    monkeypatch.setattr(hardware, "this_cpu", lambda: amx)
+    params = {**PARAMS, "max_steps": 2, "checkpoint_every": 0, "eval_every": 0}
+    summary = _run(tiny_model_dir, toy_data, tmp_path, params).summary
+    assert summary["compute_dtype"] == "bfloat16"
+    assert "avx512_bf16" in summary["machine"]["compute_dtype"]["reason"]
+
+    avx2 = hardware.CpuFeatures("x86_64", frozenset({"avx2", "fma"}))
+    monkeypatch.setattr(hardware, "this_cpu", lambda: avx2)
+    summary = _run(tiny_model_dir, toy_data, tmp_path / "again", params).summary
+    assert summary["compute_dtype"] == "float32"
+    assert summary["machine"]["compute_dtype"]["cpu_flags"] == ["avx2", "fma"]

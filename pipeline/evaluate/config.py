@@ -15,6 +15,7 @@ from pydantic import Field, field_validator
 
 from pipeline import entities as E
 from pipeline.config import StrictModel
+from pipeline.hardware import ComputeDtype, Threads
 
 
 def _known_types(values: list[str]) -> list[str]:
@@ -127,6 +128,14 @@ class EvalParams(StrictModel):
     """``evaluate:`` — benchmarks (lm-eval) and PII-leak probes, base vs adapter."""
 
     device: str = Field("auto", pattern=r"^(auto|cpu|cuda(:\d+)?)$", description="'auto' = CUDA when available, else CPU.")
+    compute_dtype: ComputeDtype = Field(
+        "auto",
+        description="dtype of the scoring matmuls; 'auto' = bfloat16 where native (CUDA, AVX512-BF16, AMX, ARM BF16), "
+        "else float32 (pipeline/hardware.py). Base and adapter are always scored in the same dtype.",
+    )
+    threads: Threads = Field(
+        "auto", description="CPU threads for torch; 'auto' = OMP_NUM_THREADS when set, else every usable core."
+    )
     batch_size: int = Field(8, ge=1, le=1024, description="Sequences per forward pass (lm-eval and the probes).")
     seed: int = Field(1234, description="Seed of the probes: target choice, sampling, candidates, bootstrap.")
     mmlu: MmluParams = Field(default_factory=MmluParams)

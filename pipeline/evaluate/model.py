@@ -1,8 +1,10 @@
 """Load the base once, wrap it with the adapter, and score either variant from that one load.
 
-The adapter was trained on a quantized base (QLoRA: bitsandbytes NF4, double quantization,
-bf16 compute), so it is scored on the same quantized base, rebuilt from the ``quantization``
-recorded in ``reports/train/summary.json`` (NF4 when that file is absent). lm-eval's own
+The adapter was trained on a quantized base (QLoRA: bitsandbytes NF4, double quantization),
+so it is scored on the same quantized base, rebuilt from the ``quantization`` recorded in
+``reports/train/summary.json`` (NF4 when that file is absent), in the compute dtype chosen
+for this machine (``evaluate.compute_dtype: auto``: bf16 only where it is native, see
+pipeline/hardware.py). lm-eval's own
 ``load_in_4bit`` model argument does not work under transformers 5, so the stage builds the
 4-bit model and the :class:`peft.PeftModel` itself and hands both variants to lm-eval.
 
@@ -97,7 +99,7 @@ def base_config(base_dir: Path) -> Any:
     return config
 
 
-def bnb_config(quantization: str) -> Any:
+def bnb_config(quantization: str, compute_dtype: str = "float32") -> Any:
     """The QLoRA quantization the train stage uses (DESIGN.md §5); ``None`` for ``none``."""
     if quantization == "none":
         return None
@@ -108,7 +110,7 @@ def bnb_config(quantization: str) -> Any:
         load_in_4bit=True,
         bnb_4bit_quant_type=quantization,
         bnb_4bit_use_double_quant=True,
-        bnb_4bit_compute_dtype=torch.bfloat16,
+        bnb_4bit_compute_dtype=getattr(torch, compute_dtype),
     )
 
 
@@ -120,6 +122,7 @@ class ScoringModel:
     tokenizer: Any
     quantization: str
     device: str
+    compute_dtype: str = "float32"
 
     @contextlib.contextmanager
     def variant(self, name: Variant) -> Iterator[Any]:
@@ -137,7 +140,7 @@ def _dequantized_linear_class():
     import torch
 
     class _DequantizedLinear(torch.nn.Linear):
-        """A 4-bit layer's weights, dequantized once: ``linear(x.to(bf16), W_bf16).to(x.dtype)``.
+        """A 4-bit layer's weights, dequantized once: ``linear(x.to(dtype), W_dtype).to(x.dtype)``.
 
         This is, operation for operation, what bitsandbytes computes on the CPU in training
         (dequantize the NF4/FP4 blocks to the compute dtype, then a dense matmul), without
@@ -184,19 +187,25 @@ def dequantize_once(model: Any) -> int:
     return swapped
 
 
-def load_scoring_model(base_dir: Path, adapter_dir: Path, quantization: str, device: str) -> ScoringModel:
-    """Build the (quantized) base once and wrap it with the adapter, ready for inference."""
+def load_scoring_model(
+    base_dir: Path, adapter_dir: Path, quantization: str, device: str, compute_dtype: str = "float32"
+) -> ScoringModel:
+    """Build the (quantized) base once and wrap it with the adapter, ready for inference.
+
+    ``compute_dtype`` is the dtype of the 4-bit layers' matmuls (the dequantized weights) and
+    of the tensors left unquantized, as in training (pipeline/train/model.py).
+    """
     import torch
     from peft import PeftModel
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     check_model_dirs(base_dir, adapter_dir)
     kwargs: dict[str, Any] = {"config": base_config(base_dir), "device_map": {"": device}}
-    quant = bnb_config(quantization)
+    quant = bnb_config(quantization, compute_dtype)
+    # As in training: the tensors left unquantized are loaded in the compute dtype too.
+    kwargs["dtype"] = getattr(torch, compute_dtype)
     if quant is not None:
         kwargs["quantization_config"] = quant
-    else:
-        kwargs["dtype"] = torch.float32
     base = AutoModelForCausalLM.from_pretrained(base_dir, **kwargs)
     if quant is not None and device == "cpu":
         dequantize_once(base)
@@ -211,4 +220,6 @@ def load_scoring_model(base_dir: Path, adapter_dir: Path, quantization: str, dev
         tokenizer.pad_token = tokenizer.eos_token
     if getattr(tokenizer, "chat_template", None) is None:
         raise InputError(f"{base_dir}: the tokenizer has no chat template; the probes format chats with it.")
-    return ScoringModel(model=model, tokenizer=tokenizer, quantization=quantization, device=device)
+    return ScoringModel(
+        model=model, tokenizer=tokenizer, quantization=quantization, device=device, compute_dtype=compute_dtype
+    )

@@ -15,6 +15,7 @@ from pipeline.evaluate.leakage import load_canaries, run_probes
 from pipeline.evaluate.model import check_model_dirs, load_scoring_model, read_quantization, resolve_device
 from pipeline.evaluate.report import render_report
 from pipeline.evaluate.targets import collect_targets, split_ids
+from pipeline.hardware import choose_compute_dtype, choose_threads, describe, torch_threads
 from pipeline.io import InputError, atomic_write, write_json
 
 BENCHMARKS = "benchmarks.json"
@@ -32,6 +33,8 @@ class EvalResult:
     benchmarks: dict[str, Any]
     leakage: dict[str, Any]
     wall_s: float
+    compute_dtype: str = "float32"
+    threads: int = 1
 
 
 def _check_inputs(data_dir: Path, raw_inputs: list[Path], findings: Path, mmlu: Path, tasks_dir: Path) -> list[Path]:
@@ -88,10 +91,54 @@ def evaluate_adapter(
     canary_set = load_canaries(canaries)
     quantization = read_quantization(train_summary)
     device = resolve_device(device or config.device)
+    dtype_choice = choose_compute_dtype(config.compute_dtype, device)
+    thread_choice = choose_threads(config.threads)
+    machine = {"compute_dtype": dtype_choice.as_record(), "threads": thread_choice.as_record()}
     say = progress or (lambda _message: None)
+    with torch_threads(thread_choice.threads):
+        say(f"{describe(dtype_choice, thread_choice)}; loading the base ({quantization}) and the adapter")
+        scoring = load_scoring_model(Path(base_dir), Path(adapter_dir), quantization, device, dtype_choice.dtype)
+        benchmarks, leakage, details = _score(
+            scoring, Path(data_dir), raw_files, Path(findings), canary_set, config, Path(mmlu), Path(tasks_dir), say
+        )
+    for report in (benchmarks, leakage):
+        report["compute_dtype"] = dtype_choice.dtype
+        report["threads"] = thread_choice.threads
+        report["machine"] = machine
+    leakage["wall_s_total"] = round(time.perf_counter() - started, 2)
+    benchmarks["wall_s_total"] = leakage["wall_s_total"]
 
-    say(f"loading the base ({quantization}) and the adapter on {device}")
-    scoring = load_scoring_model(Path(base_dir), Path(adapter_dir), quantization, device)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_json(out_dir / BENCHMARKS, benchmarks)
+    write_json(out_dir / LEAKAGE, leakage)
+    write_json(out_dir / DETAILS, details)
+    write_json(out_dir / ROC, {"roc": details["membership"]["roc"]})
+    with atomic_write(out_dir / REPORT) as handle:
+        handle.write(render_report(benchmarks, leakage, details))
+    return EvalResult(
+        out_dir=out_dir,
+        quantization=quantization,
+        device=device,
+        benchmarks=benchmarks,
+        leakage=leakage,
+        wall_s=leakage["wall_s_total"],
+        compute_dtype=dtype_choice.dtype,
+        threads=thread_choice.threads,
+    )
+
+
+def _score(
+    scoring: Any,
+    data_dir: Path,
+    raw_files: list[Path],
+    findings: Path,
+    canary_set: Any,
+    config: EvalParams,
+    mmlu: Path,
+    tasks_dir: Path,
+    say: Callable[[str], None],
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """The benchmarks, then the probes, on the one loaded model: (benchmarks, leakage, details)."""
     import lm_eval
 
     with tempfile.TemporaryDirectory(prefix="mahrem-eval-") as tmp:
@@ -108,7 +155,7 @@ def evaluate_adapter(
         bench = run_benchmarks(scoring, tasks, work, config, progress=say)
     benchmarks = {
         "tasks": bench["tasks"],
-        "quantization": quantization,
+        "quantization": scoring.quantization,
         "lm_eval_version": lm_eval.__version__,
         "wall_s": round(time.perf_counter() - bench_started, 2),
         "wall_s_by_task": bench["wall_s_by_task"],
@@ -130,21 +177,4 @@ def evaluate_adapter(
         progress=say,
     )
     leakage = {**metrics, "wall_s": round(time.perf_counter() - probes_started, 2)}
-    leakage["wall_s_total"] = round(time.perf_counter() - started, 2)
-    benchmarks["wall_s_total"] = leakage["wall_s_total"]
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    write_json(out_dir / BENCHMARKS, benchmarks)
-    write_json(out_dir / LEAKAGE, leakage)
-    write_json(out_dir / DETAILS, details)
-    write_json(out_dir / ROC, {"roc": details["membership"]["roc"]})
-    with atomic_write(out_dir / REPORT) as handle:
-        handle.write(render_report(benchmarks, leakage, details))
-    return EvalResult(
-        out_dir=out_dir,
-        quantization=quantization,
-        device=device,
-        benchmarks=benchmarks,
-        leakage=leakage,
-        wall_s=leakage["wall_s_total"],
-    )
+    return benchmarks, leakage, details

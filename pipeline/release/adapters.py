@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from pipeline.config import file_digest
+from pipeline.config import ConfigError, file_digest
 from pipeline.release.bundle import BUNDLE_FILES
 from pipeline.release.provenance import PROVENANCE_FILE
 from pipeline.release.registry import ReleaseRefused
@@ -70,8 +70,19 @@ def check_base(base: Path, statement: dict[str, Any]) -> None:
             )
 
 
+def resolve_dtype(dtype: str) -> str:
+    """``dtype`` itself, or for ``auto`` bfloat16 where this machine runs it natively, else float32."""
+    from pipeline.hardware import choose_compute_dtype
+
+    if dtype != "auto" and dtype not in DTYPES:
+        raise ConfigError(f"--dtype {dtype!r}: use auto or one of {', '.join(DTYPES)}.")
+    import torch
+
+    return choose_compute_dtype(dtype, "cuda" if torch.cuda.is_available() else "cpu").dtype
+
+
 def load_base(base: Path, dtype: str):
-    """The base model (in ``dtype``) and its tokenizer, from a local directory only."""
+    """The base model (in ``dtype``, already resolved) and its tokenizer, from a local directory only."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 

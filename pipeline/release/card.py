@@ -127,7 +127,8 @@ def render_card(policy: ReleasePolicy, predicate: dict[str, Any], anonymization_
     parts += [
         "", "## Training", "",
         f"{train['steps']} steps, {train['epochs']} epoch(s), {train['tokens_seen']} tokens, quantization "
-        f"`{train['quantization']}`, device `{train['device']}`, seed {train['seed']}; "
+        f"`{train['quantization']}`, device `{train['device']}`, compute dtype `{train.get('compute_dtype', 'n/a')}`, "
+        f"seed {train['seed']}; "
         f"{train['trainable_params']} trainable of {train['total_params']} parameters. "
         f"Holdout loss {_cell(train['holdout_loss_base'])} (base) → {_cell(train['holdout_loss_adapter'])} (adapter).",
         "", "## Evaluation", "",

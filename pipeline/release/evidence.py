@@ -67,11 +67,11 @@ _CONTRACT: dict[str, tuple[str, tuple[str, ...]]] = {
         "train",
         (
             "steps", "epochs", "tokens_seen", "wall_s", "trainable_params", "total_params", "trainable_share",
-            "quantization", "device", "seed", "holdout_loss_base", "holdout_loss_adapter", "train_loss_final",
-            "versions",
+            "quantization", "compute_dtype", "threads", "machine", "device", "seed", "holdout_loss_base",
+            "holdout_loss_adapter", "train_loss_final", "versions",
         ),
     ),
-    "benchmarks": ("evaluate", ("tasks", "quantization", "lm_eval_version")),
+    "benchmarks": ("evaluate", ("tasks", "quantization", "compute_dtype", "machine", "lm_eval_version")),
     "leakage": (
         "evaluate",
         (

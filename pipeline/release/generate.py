@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.release.adapters import check_base, load_base, verified_copy
+from pipeline.release.adapters import check_base, load_base, resolve_dtype, verified_copy
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ def generate(
     base: Path = Path("models/base"),
     *,
     max_new_tokens: int = 64,
-    dtype: str = "bfloat16",
+    dtype: str = "auto",
 ) -> list[str]:
     """The completion of each request, in order."""
     import torch
@@ -39,7 +39,7 @@ def generate(
     unknown = sorted({r.adapter for r in requests if r.adapter is not None} - set(adapters))
     if unknown:
         raise ValueError(f"request(s) name adapter(s) {unknown} that were not given; given: {sorted(adapters)}")
-    model, tokenizer = load_base(base, dtype)
+    model, tokenizer = load_base(base, resolve_dtype(dtype))
     with contextlib.ExitStack() as stack:
         peft_model = None
         for name, bundle in adapters.items():

@@ -1,7 +1,8 @@
 """``mahrem merge``: fold a verified adapter into its base model, for runtimes without PEFT.
 
 The bundle is verified (a private copy), the base is checked against the SHA-256 its
-provenance records, loaded in 16 bits (bf16 by default), the adapter applied with
+provenance records, loaded in ``dtype`` (``auto``: bf16 where this machine runs it natively,
+else float32; pipeline/hardware.py), the adapter applied with
 ``PeftModel`` and merged with ``merge_and_unload``; the result is saved with its tokenizer
 and a ``digest.json`` naming the bundle it came from and the SHA-256 of every file.
 """
@@ -13,7 +14,7 @@ from pathlib import Path
 
 from pipeline.config import file_digest
 from pipeline.io import atomic_dir, write_json
-from pipeline.release.adapters import check_base, load_base, verified_copy
+from pipeline.release.adapters import check_base, load_base, resolve_dtype, verified_copy
 
 MERGE_DIGEST = "digest.json"
 
@@ -26,10 +27,11 @@ class MergeResult:
 
 
 def merge_bundle(
-    bundle: Path, public_key: Path, out_dir: Path, base: Path = Path("models/base"), *, dtype: str = "bfloat16"
+    bundle: Path, public_key: Path, out_dir: Path, base: Path = Path("models/base"), *, dtype: str = "auto"
 ) -> MergeResult:
     from peft import PeftModel
 
+    dtype = resolve_dtype(dtype)
     with verified_copy(bundle, public_key) as (copy, statement):
         check_base(base, statement)
         model, tokenizer = load_base(base, dtype)

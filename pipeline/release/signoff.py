@@ -128,7 +128,7 @@ def _evaluation(ev: Evidence) -> dict[str, Any]:
         "lm_eval_version": ev.benchmarks.data["lm_eval_version"],
         "training": _pick(ev.train.data, (
             "steps", "epochs", "tokens_seen", "tokens_nonpad", "wall_s", "tokens_per_s", "trainable_params",
-            "total_params", "trainable_share", "quantization", "device", "seed", "train_loss_final",
+            "total_params", "trainable_share", "quantization", "compute_dtype", "device", "seed", "train_loss_final",
             "holdout_loss_base", "holdout_loss_adapter",
         )),
     }
@@ -242,8 +242,10 @@ def signoff(
     }
     train = evidence.train.data
     internal = {
-        "training": _pick(train, ("device", "quantization", "seed", "versions")),
-        "evaluation": _pick(evidence.benchmarks.data, ("quantization", "lm_eval_version")),
+        "training": _pick(train, ("device", "quantization", "compute_dtype", "threads", "machine", "seed", "versions")),
+        "evaluation": _pick(
+            evidence.benchmarks.data, ("quantization", "compute_dtype", "threads", "machine", "lm_eval_version")
+        ),
         "seeds": {"train": train["seed"], "sample": (params_data.get("sample") or {}).get("seed")},
         "signoff": signoff_environment(),
     }

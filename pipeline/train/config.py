@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from pipeline.config import StrictModel
+from pipeline.hardware import ComputeDtype, Threads
 
 
 class LoraParams(StrictModel):
@@ -55,9 +56,13 @@ class TrainParams(StrictModel):
         description="4-bit type of the frozen base (bitsandbytes), or 'none' for plain LoRA on the 16/32-bit base.",
     )
     double_quant: bool = Field(True, description="Quantize the 4-bit scales too (saves ~0.4 bit/parameter).")
-    compute_dtype: Literal["bfloat16", "float16", "float32"] = Field(
-        "bfloat16",
-        description="dtype of the 4-bit layers' matmuls; with quantization 'none', the dtype the base is loaded in.",
+    compute_dtype: ComputeDtype = Field(
+        "auto",
+        description=(
+            "dtype of the 4-bit layers' matmuls and of autocast; with quantization 'none', the dtype the base is "
+            "loaded in. 'auto': bfloat16 where the device runs it natively (CUDA with bf16, a CPU with AVX512-BF16, "
+            "AMX or ARM BF16), float32 elsewhere — on an AVX2-only CPU bfloat16 is ~7x slower (pipeline/hardware.py)."
+        ),
     )
     lora: LoraParams = Field(default_factory=LoraParams)
 
@@ -102,14 +107,12 @@ class TrainParams(StrictModel):
     gradient_checkpointing: bool = Field(
         False, description="Recompute activations in backward: less memory, ~30% slower. Off for small bases."
     )
-    threads: int = Field(
-        1,
-        ge=0,
-        le=1024,
+    threads: Threads = Field(
+        "auto",
         description=(
-            "CPU threads for torch; 0 = one per core. 1 by default: on a 2-core machine that is also running "
-            "anything else, two OpenMP threads wait on each other at every operation and training runs ~10× "
-            "slower (measured); on a dedicated machine 0 is faster."
+            "CPU threads for torch. 'auto' (or 0): OMP_NUM_THREADS when set, else every core this process may use "
+            "(CPU affinity, cgroup quota). On a machine shared with other busy jobs set 1: two OpenMP threads on "
+            "a 2-core machine that is also running anything else wait on each other and run far slower."
         ),
     )
 

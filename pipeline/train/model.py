@@ -2,10 +2,12 @@
 
 QLoRA (Dettmers et al., 2023) as bitsandbytes + PEFT spell it: the frozen base is loaded
 with ``BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4",
-bnb_4bit_use_double_quant=True, bnb_4bit_compute_dtype=torch.bfloat16)`` — its linear
-layers become ``bnb.nn.Linear4bit``, the rest is bfloat16 — and ``get_peft_model`` adds
+bnb_4bit_use_double_quant=True, bnb_4bit_compute_dtype=<compute dtype>)`` — its linear
+layers become ``bnb.nn.Linear4bit``, the rest is in the compute dtype — and ``get_peft_model`` adds
 trainable LoRA matrices, kept in float32, to every linear layer and freezes the rest.
 (``prepare_model_for_kbit_training`` runs for float16/float32 compute; see attach_lora.)
+The compute dtype is bfloat16 only where the device runs it natively and float32
+elsewhere (``compute_dtype: auto``, pipeline/hardware.py).
 bitsandbytes ≥ 0.48 runs these 4-bit layers on the CPU too, so the same code trains on a
 laptop and on CUDA.
 """
@@ -20,6 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from pipeline.config import ConfigError
+from pipeline.hardware import choose_compute_dtype
 from pipeline.train.config import TrainParams
 from pipeline.train.data import IGNORE_INDEX
 from pipeline.train.errors import BaseLoadError
@@ -81,35 +84,40 @@ def load_tokenizer(base_dir: Path) -> Any:
     return tokenizer
 
 
+def compute_dtype(config: TrainParams, device: torch.device) -> torch.dtype:
+    """``config.compute_dtype`` as a torch dtype; ``auto`` is decided for ``device`` (pipeline/hardware.py)."""
+    return getattr(torch, choose_compute_dtype(config.compute_dtype, device.type).dtype)
+
+
 def load_base(base_dir: Path, config: TrainParams, device: torch.device) -> Any:
     """The frozen base: 4-bit ``Linear4bit`` layers for nf4/fp4, ``compute_dtype`` weights for 'none'."""
     from transformers import AutoModelForCausalLM, BitsAndBytesConfig
 
     if not (base_dir / "config.json").is_file():
         raise BaseLoadError(f"{base_dir}: no config.json — not a Hugging Face model directory. Run `mahrem base`.")
-    compute_dtype = getattr(torch, config.compute_dtype)
+    dtype = compute_dtype(config, device)
     kwargs: dict[str, Any] = {"config": _plain_config(base_dir)}
     if config.quantized:
         kwargs["quantization_config"] = BitsAndBytesConfig(
             load_in_4bit=True,
             bnb_4bit_quant_type=config.quantization,
             bnb_4bit_use_double_quant=config.double_quant,
-            bnb_4bit_compute_dtype=compute_dtype,
+            bnb_4bit_compute_dtype=dtype,
         )
-        # The tensors left unquantized (embeddings, norms) are loaded in compute_dtype too;
+        # The tensors left unquantized (embeddings, norms) are loaded in the compute dtype too;
         # see attach_lora for why they are not upcast to float32 for bfloat16.
-        kwargs["dtype"] = compute_dtype
+        kwargs["dtype"] = dtype
         # bitsandbytes quantizes while loading, on the device the weights are mapped to.
         if device.type == "cuda":
             kwargs["device_map"] = {"": device.index if device.index is not None else torch.cuda.current_device()}
         else:
             kwargs["device_map"] = {"": "cpu"}
     else:
-        kwargs["dtype"] = compute_dtype
+        kwargs["dtype"] = dtype
     with _quiet_loading():
         model = AutoModelForCausalLM.from_pretrained(base_dir, **kwargs)
     if config.quantized:
-        _pin_4bit_compute_dtype(model, compute_dtype)
+        _pin_4bit_compute_dtype(model, dtype)
     else:
         model.to(device)
     model.config.use_cache = False  # the KV cache is for generation; training does not need it
@@ -140,7 +148,7 @@ def attach_lora(model: Any, config: TrainParams) -> Any:
     # float32's range, and a bfloat16 residual stream halves the bytes every elementwise op
     # and cast moves: 17% faster steps on the CPU (measured), same loss to ~0.01. get_peft_model
     # freezes the base either way.
-    if config.quantized and config.compute_dtype != "bfloat16":
+    if config.quantized and compute_dtype(config, model.device) != torch.bfloat16:
         model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=config.gradient_checkpointing)
     elif config.gradient_checkpointing:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
@@ -172,7 +180,7 @@ def autocast(device: torch.device, config: TrainParams) -> Any:
     shrink by a quarter. The LoRA weights, their gradients and the optimizer state stay
     float32, and the loss is taken in float32.
     """
-    dtype = getattr(torch, config.compute_dtype)
+    dtype = compute_dtype(config, device)
     return torch.autocast(device_type=device.type, dtype=dtype, enabled=dtype != torch.float32)
 
 

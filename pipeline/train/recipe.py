@@ -29,6 +29,14 @@ from typing import Any
 
 import torch
 
+from pipeline.hardware import (
+    DtypeChoice,
+    ThreadChoice,
+    choose_compute_dtype,
+    choose_threads,
+    describe,
+    torch_threads,
+)
 from pipeline.io import InputError, atomic_dir, atomic_write, write_json
 from pipeline.train.checkpoint import (
     Progress,
@@ -81,21 +89,29 @@ def _versions() -> dict[str, str]:
     return {name: importlib.metadata.version(name) for name in ("torch", "transformers", "peft", "bitsandbytes")}
 
 
+def resolve_machine_settings(config: TrainParams, device: torch.device) -> tuple[TrainParams, DtypeChoice, ThreadChoice]:
+    """``config`` with ``compute_dtype`` and ``threads`` made concrete for this machine, and why.
+
+    Everything downstream (the model, autocast, the run digest that keys checkpoints) sees the
+    concrete values, so a checkpoint written under float32 is never resumed under bfloat16.
+    """
+    dtype = choose_compute_dtype(config.compute_dtype, device.type)
+    threads = choose_threads(config.threads)
+    return config.model_copy(update={"compute_dtype": dtype.dtype, "threads": threads.threads}), dtype, threads
+
+
 @contextlib.contextmanager
 def _torch_settings(config: TrainParams, device: torch.device):
     """Thread count and determinism for the run, restored afterwards (the process is shared in tests)."""
-    threads_before = torch.get_num_threads()
     deterministic_before = torch.are_deterministic_algorithms_enabled()
-    if config.threads:
-        torch.set_num_threads(config.threads)
     if device.type == "cuda":
         # cuBLAS is only reproducible with a fixed workspace; must be set before its first use.
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
         torch.use_deterministic_algorithms(True, warn_only=True)
     try:
-        yield torch.get_num_threads()
+        with torch_threads(config.threads) as threads:
+            yield threads
     finally:
-        torch.set_num_threads(threads_before)
         torch.use_deterministic_algorithms(deterministic_before)
 
 
@@ -202,6 +218,7 @@ def train_adapter(
     device: str | None = None,
     work_dir: Path = Path(".mahrem/train"),
     progress: ProgressCallback | None = None,
+    announce: Callable[[str], None] | None = None,
 ) -> TrainResult:
     """Train a LoRA adapter on ``data_dir/train.jsonl``; write it to ``out_dir`` (PEFT format).
 
@@ -210,13 +227,17 @@ def train_adapter(
     interrupted in any way resumes from its last checkpoint when started again with the
     same inputs and params, and ends with the same adapter bytes as an uninterrupted run.
     ``progress(step, total_steps, metrics)`` is called after base evaluation (step 0) and
-    after each optimizer step, with counts and losses only.
+    after each optimizer step, with counts and losses only. ``announce`` receives one line
+    saying which compute dtype and thread count were chosen for this machine, and why.
     """
     started = time.perf_counter()
     base_dir, data_dir, out_dir, report_dir, work_dir = map(Path, (base_dir, data_dir, out_dir, report_dir, work_dir))
     dev = pick_device(device)
     if not base_dir.is_dir():
         raise InputError(f"{base_dir}: no such directory. Build the base model first (`mahrem base`).")
+    config, dtype_choice, thread_choice = resolve_machine_settings(config, dev)
+    if announce is not None:
+        announce(describe(dtype_choice, thread_choice))
     with _torch_settings(config, dev) as threads:
         tokenizer = load_tokenizer(base_dir)
         pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
@@ -339,6 +360,7 @@ def train_adapter(
             total_params=total_params,
             batches_per_epoch=batches_per_epoch,
             resumed_from=resumed_from,
+            machine={"compute_dtype": dtype_choice.as_record(), "threads": thread_choice.as_record()},
         )
         write_json(report_dir / SUMMARY_FILE, summary)
         from pipeline.train.report import render_report
@@ -373,6 +395,7 @@ def _summary(
     total_params: int,
     batches_per_epoch: int,
     resumed_from: int | None,
+    machine: dict[str, Any],
 ) -> dict[str, Any]:
     """The metrics file (a contract read by the release gate: keep the key names)."""
     losses = [r["loss"] for r in state.history if "loss" in r]
@@ -404,5 +427,8 @@ def _summary(
         "holdout_tokens_scored": holdout_stats.label_tokens,
         "resumed_from_step": resumed_from,
         "threads": threads,
+        "compute_dtype": config.compute_dtype,
+        # What was asked for, what the machine offered and why this was chosen (pipeline/hardware.py).
+        "machine": machine,
         "versions": _versions(),
     }
