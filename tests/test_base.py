@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -59,3 +63,33 @@ def test_smollm2_gguf_round_trips_to_safetensors(tmp_path):
     reloaded = AutoModelForCausalLM.from_pretrained(out)
     prompt = "Merhaba, siparişim nerede?"
     assert greedy_tokens(reloaded, tokenizer, prompt, 12) == greedy_tokens(source, tokenizer, prompt, 12)
+
+
+PIN = Path(__file__).parent / "pins" / "smollm2_base_sha256.json"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("capability", "threads"),
+    [("default", "1"), ("default", "2"), ("avx2", "1"), ("avx2", "2")],
+)
+def test_default_base_is_byte_identical_on_every_machine(tmp_path, capability, threads):
+    """The SHA-256 of every file of the default base is pinned: bundles pin it, merge refuses a mismatch.
+
+    Run under another ATen CPU kernel set and thread count, the de-quantised weights and the
+    canonical JSON files must not change by one byte. ``default`` also switches numpy's
+    dispatched SIMD kernels off, as on a CPU without AVX2.
+    """
+    env = {**os.environ, "ATEN_CPU_CAPABILITY": capability, "OMP_NUM_THREADS": threads, "HF_HUB_OFFLINE": "1"}
+    if capability == "default":
+        env["NPY_DISABLE_CPU_FEATURES"] = "AVX2 FMA3 AVX512F AVX512CD AVX512_SKX"
+    out = tmp_path / "base"
+    done = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", "base", "--out", str(out)], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    pinned = json.loads(PIN.read_text())
+    digest = json.loads((out / "digest.json").read_text())
+    assert digest["files"] == pinned["files"]
+    assert file_digest(out / "digest.json") == pinned["digest.json"]
+    assert {p.name for p in out.iterdir()} == {*pinned["files"], "digest.json"}

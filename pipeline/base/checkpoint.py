@@ -12,6 +12,12 @@ two tensors share storage, which safetensors rejects, and the config already say
 
 The stage proves its own output: the written checkpoint is reloaded and must
 greedy-generate exactly the tokens the source model generates on a fixed prompt.
+
+The checkpoint is byte-identical on every machine, because bundles pin its SHA-256 and
+``merge`` / ``generate`` refuse a base that differs: the GGUF's Q4_1 de-quantisation
+(``d * q + m``) is exact in float32, and the JSON files are written in one canonical form
+without the writing library's version (:func:`_canonical_json_files`). A test pins the
+SHA-256 of every file and checks it under several ATen CPU capabilities and thread counts.
 """
 
 from __future__ import annotations
@@ -123,6 +129,32 @@ def _save_state_dict(model, directory: Path) -> None:
     save_file(state, str(directory / "model.safetensors"), metadata={"format": "pt"})
 
 
+# Keys that record the writing library or how a file was loaded, not the model: left in,
+# they make the same weights hash differently on machines with other library versions.
+_VOLATILE_KEYS = ("transformers_version", "is_local", "local_files_only")
+
+
+def _canonical_json_files(directory: Path) -> None:
+    """Rewrite every JSON file of the checkpoint in one canonical form, the same on every machine.
+
+    Sorted keys, two-space indent, UTF-8, a final newline; the volatile keys dropped; and the
+    ``quantization_config`` that transformers records for a GGUF source dropped from
+    config.json, because the written weights are plain floats (loading with it would refuse
+    a BitsAndBytesConfig).
+    """
+    import json
+
+    for path in sorted(directory.glob("*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(data, dict):
+            for key in _VOLATILE_KEYS:
+                data.pop(key, None)
+            quant = data.get("quantization_config")
+            if path.name == "config.json" and isinstance(quant, dict) and quant.get("quant_method") == "gguf":
+                del data["quantization_config"]
+        path.write_text(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
 def _sha256_tree(directory: Path) -> dict[str, str]:
     return {
         p.relative_to(directory).as_posix(): file_digest(p)
@@ -150,6 +182,7 @@ def build_base(out_dir: Path | str, params: BaseParams, status=lambda message: N
         if model.generation_config is not None:
             model.generation_config.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
+        _canonical_json_files(tmp)
         _save_state_dict(model, tmp)
 
         status("reloading the checkpoint to check it")
