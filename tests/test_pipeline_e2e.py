@@ -15,8 +15,10 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    env = dict(os.environ)
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
+    """Run as from a plain shell: no venv activated, its bin/ not on PATH (bin/mahrem finds .venv)."""
+    venv_bin = str(Path(sys.executable).parent)
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "OMP_NUM_THREADS")}
+    env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep) if p and p != venv_bin)
     env.update(DVC_NO_ANALYTICS="1", HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
     return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=3600)
 
@@ -39,6 +41,8 @@ def pipeline_copy(tmp_path_factory) -> Path:
     if mmlu.is_file():
         (work / "evals/data").mkdir(parents=True, exist_ok=True)
         shutil.copy2(mmlu, work / "evals/data/mmlu.jsonl")
+    # Where `make install` puts the venv; the stage commands (bin/mahrem) find mahrem there.
+    (work / ".venv").symlink_to(Path(sys.prefix))
     for args in (["git", "init", "-q"], ["git", "add", "-A"],
                  ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "e2e"]):
         subprocess.run(args, cwd=work, check=True, capture_output=True)
@@ -53,6 +57,8 @@ def test_dvc_repro_builds_defaults_and_second_run_is_a_no_op(pipeline_copy):
     assert (base / "model.safetensors").is_file()
     digest = json.loads((base / "digest.json").read_text())
     assert digest["roundtrip"]["identical"] is True
+    # Byte-identical on every machine: the same SHA-256 as pinned in tests/pins.
+    assert digest["files"] == json.loads((REPO / "tests/pins/smollm2_base_sha256.json").read_text())["files"]
     raw = pipeline_copy / "data/raw/sample.jsonl"
     assert sum(1 for _ in raw.open(encoding="utf-8")) == 600
     scan = json.loads((pipeline_copy / "reports/scan/summary.json").read_text())
@@ -84,11 +90,18 @@ def test_dvc_repro_builds_defaults_and_second_run_is_a_no_op(pipeline_copy):
     assert (adapter / "adapter_config.json").is_file() and (adapter / "adapter_model.safetensors").is_file()
     trained = json.loads((pipeline_copy / "reports/train/summary.json").read_text())
     assert trained["quantization"] == "nf4"
+    # The auto defaults: the dtype this machine's flags call for, every usable core.
+    from pipeline.hardware import choose_compute_dtype, usable_cores
+
+    assert trained["compute_dtype"] == choose_compute_dtype("auto", "cpu").dtype
+    assert trained["machine"]["compute_dtype"]["requested"] == "auto"
+    assert trained["threads"] == usable_cores()[0]
     assert trained["holdout_loss_adapter"] < 0.95 * trained["holdout_loss_base"]
 
     # Evaluate: benchmarks base vs adapter, every probe run.
     benchmarks = json.loads((pipeline_copy / "reports/eval/benchmarks.json").read_text())
     assert any(t["kind"] == "general" for t in benchmarks["tasks"].values())
+    assert benchmarks["compute_dtype"] == trained["compute_dtype"] and benchmarks["threads"] == trained["threads"]
     leakage = json.loads((pipeline_copy / "reports/eval/leakage.json").read_text())
     assert set(leakage["canary"]["by_repetitions"]) == {"1", "4", "16"}
     assert leakage["extraction"]["prompts"] > 0 and leakage["membership"]["train_records"] > 0
@@ -100,6 +113,10 @@ def test_dvc_repro_builds_defaults_and_second_run_is_a_no_op(pipeline_copy):
     bundle = bundles[0]
     assert sorted(p.name for p in bundle.iterdir()) == [
         "README.md", "adapter_config.json", "adapter_model.safetensors", "model.sig", "provenance.json"]
+    statement = json.loads((bundle / "provenance.json").read_text())
+    internal = statement["predicate"]["buildDefinition"]["internalParameters"]
+    assert internal["training"]["machine"]["compute_dtype"]["dtype"] == trained["compute_dtype"]
+    assert internal["evaluation"]["compute_dtype"] == benchmarks["compute_dtype"]
     public_key = pipeline_copy / ".mahrem/keys/signing.pub.pem"
     verified = _run([str(Path(sys.executable).parent / "mahrem"), "verify", str(bundle), "--public-key", str(public_key)],
                     pipeline_copy)
