@@ -131,3 +131,10 @@ def test_params_accept_auto_numbers_and_reject_the_rest():
     for bad in ({"threads": -1}, {"threads": "many"}, {"compute_dtype": "fp8"}):
         with pytest.raises(ValidationError):
             TrainParams(**bad)
+
+
+def test_the_modules_examples_hold():
+    import doctest
+
+    result = doctest.testmod(hardware)
+    assert result.attempted >= 6 and result.failed == 0

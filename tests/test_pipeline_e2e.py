@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,39 +13,28 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 
 
+def _load_bench():
+    """bench/pipeline_time.py: the same fresh copy and plain-shell environment the time budget is measured in."""
+    spec = importlib.util.spec_from_file_location("pipeline_time", REPO / "bench" / "pipeline_time.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+BENCH = _load_bench()
+
+
 def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
     """Run as from a plain shell: no venv activated, its bin/ not on PATH (bin/mahrem finds .venv)."""
-    venv_bin = str(Path(sys.executable).parent)
-    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "OMP_NUM_THREADS")}
-    env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep) if p and p != venv_bin)
-    env.update(DVC_NO_ANALYTICS="1", HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+    env = BENCH.plain_shell_env()
+    env.pop("OMP_NUM_THREADS", None)
     return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=3600)
 
 
 @pytest.fixture(scope="module")
 def pipeline_copy(tmp_path_factory) -> Path:
     """The tracked (and not-ignored new) files of this checkout, as a fresh git + DVC repo."""
-    work = tmp_path_factory.mktemp("e2e") / "repo"
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=REPO, capture_output=True, check=True,
-    ).stdout.decode().split("\0")
-    for rel in filter(None, listed):
-        src = REPO / rel
-        if src.is_file():
-            (work / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, work / rel)
-    # Ignored by git but put there by `make install`: the MMLU test set (DESIGN.md §6).
-    mmlu = REPO / "evals/data/mmlu.jsonl"
-    if mmlu.is_file():
-        (work / "evals/data").mkdir(parents=True, exist_ok=True)
-        shutil.copy2(mmlu, work / "evals/data/mmlu.jsonl")
-    # Where `make install` puts the venv; the stage commands (bin/mahrem) find mahrem there.
-    (work / ".venv").symlink_to(Path(sys.prefix))
-    for args in (["git", "init", "-q"], ["git", "add", "-A"],
-                 ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "e2e"]):
-        subprocess.run(args, cwd=work, check=True, capture_output=True)
-    return work
+    return BENCH.fresh_copy(tmp_path_factory.mktemp("e2e") / "repo")
 
 
 @pytest.mark.slow
