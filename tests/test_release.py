@@ -318,6 +318,70 @@ def test_release_refuses_a_bundle_that_does_not_verify(released, copy, tmp_path)
     assert not (registry / "mahrem-smollm2-135m-support" / "0.1.0").exists()
 
 
+@pytest.fixture
+def publisher_key(released, monkeypatch):
+    """The key the module's bundle was signed with: an insider who can re-sign."""
+    monkeypatch.delenv("MAHREM_SIGNING_KEY", raising=False)
+    return load_signing_key(released[2].parent, quiet=True)
+
+
+def _resigned_as(bundle: Path, key, name: str, version: str = "0.1.0") -> None:
+    """Rename the bundle in its manifest and card, then re-sign it with a valid key."""
+    statement = statement_of(bundle)
+    statement["predicate"]["mahrem_bundle"].update(name=name, version=version)
+    (bundle / "provenance.json").write_text(json.dumps(statement, indent=2), encoding="utf-8")
+    sign_bundle(bundle, key)
+
+
+@pytest.mark.parametrize("name", ["../../../escaped", "/tmp/mahrem-absolute", "a/b", ".."])
+def test_a_resigned_bundle_with_a_path_for_a_name_is_refused_and_nothing_escapes(
+    released, copy, publisher_key, tmp_path, name
+):
+    _resigned_as(copy, publisher_key, name)
+    problems = rejected(copy, released[2])
+    assert has(problems, "breaks the naming rule")
+    registry = tmp_path / "deep" / "er" / "registry"
+    with pytest.raises(ReleaseRefused, match="does not verify"):
+        release_bundle(copy, registry, released[2])
+    assert not registry.exists() and not (tmp_path / "escaped").exists()
+    assert not Path("/tmp/mahrem-absolute").exists()
+
+
+def test_a_version_that_is_not_semver_is_refused(released, copy, publisher_key):
+    _resigned_as(copy, publisher_key, "mahrem-smollm2-135m-support", "../0.1.0")
+    assert has(rejected(copy, released[2]), "is not a semantic version")
+
+
+def test_an_old_bundle_copied_under_a_newer_versions_name_is_refused(released, tmp_path):
+    renamed = tmp_path / "mahrem-smollm2-135m-support-0.2.0"
+    shutil.copytree(released[1], renamed)
+    problems = rejected(renamed, released[2])
+    assert has(problems, "the location disagrees with the manifest")
+    registry = tmp_path / "mahrem-smollm2-135m-support" / "0.9.9"
+    shutil.copytree(released[1], registry)
+    assert has(rejected(registry, released[2]), "the location disagrees with the manifest")
+
+
+def test_release_into_the_bundle_itself_is_refused_and_the_bundle_stays_intact(released, copy):
+    before = {p.name: sha256(p) for p in copy.iterdir()}
+    for target in (copy, copy / "registry"):
+        with pytest.raises(ReleaseRefused, match="lies inside it"):
+            release_bundle(copy, target, released[2])
+    assert {p.name: sha256(p) for p in copy.iterdir()} == before
+    assert verify_bundle(copy, released[2]).ok
+
+
+def test_release_refuses_a_registry_path_that_resolves_outside_to(released, tmp_path):
+    registry = tmp_path / "registry"
+    registry.mkdir()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (registry / "mahrem-smollm2-135m-support").symlink_to(elsewhere)
+    with pytest.raises(ReleaseRefused, match="outside --to"):
+        release_bundle(released[1], registry, released[2])
+    assert not any(elsewhere.iterdir())
+
+
 def test_release_refuses_a_scope_wider_than_the_sources_allow(released, tmp_path):
     _, bundle, public, _ = released
     for scope in ("partners", "public"):

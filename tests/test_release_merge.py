@@ -94,3 +94,28 @@ def test_generate_refuses_an_unknown_adapter_name(bundles, tiny_model_dir):
     first, _, public = bundles
     with pytest.raises(ValueError, match=r"adapter\(s\) \['third'\]"):
         generate([Request("hi", "third")], {"first": first}, public, tiny_model_dir)
+
+
+def test_merge_and_generate_accept_a_bundle_from_a_release_registry(bundles, tiny_model_dir, tmp_path):
+    """A registry keeps bundles as <name>/<version>/; the verified private copy must still verify."""
+    import torch
+
+    from pipeline.release import release_bundle
+
+    bundle, _, public = bundles
+    published = release_bundle(bundle, tmp_path / "registry", public)
+    assert published.parent.name == "mahrem-smollm2-135m-support" and published.name == "0.1.0"
+    result = merge_bundle(published, public, tmp_path / "merged", tiny_model_dir, dtype="float32")
+    assert torch.allclose(logits(result.out_dir, result.out_dir),
+                          logits(merge_bundle(bundle, public, tmp_path / "again", tiny_model_dir,
+                                              dtype="float32").out_dir, tiny_model_dir))  # fmt: skip
+    assert generate([Request("Merhaba", "a")], {"a": published}, public, tiny_model_dir, max_new_tokens=3)
+
+
+def test_merge_records_the_dtype_auto_chose(bundles, tiny_model_dir, tmp_path):
+    from pipeline.hardware import choose_compute_dtype
+
+    bundle, _, public = bundles
+    result = merge_bundle(bundle, public, tmp_path / "merged", tiny_model_dir)
+    digest = json.loads((result.out_dir / "digest.json").read_text())
+    assert digest["dtype"] == choose_compute_dtype("auto", "cpu").dtype

@@ -39,7 +39,8 @@ def verified_copy(bundle: Path, public_key: Path) -> Iterator[tuple[Path, dict[s
     if not result.ok:
         raise refuse(result)
     with tempfile.TemporaryDirectory(prefix="mahrem-bundle-") as tmp:
-        copy = Path(tmp) / Path(bundle).name
+        # Named as signoff names a bundle, so that a registry bundle (<name>/<version>) copies too.
+        copy = Path(tmp) / f"{result.name}-{result.version}"
         copy.mkdir()
         for name in BUNDLE_FILES:
             shutil.copyfile(Path(bundle) / name, copy / name)

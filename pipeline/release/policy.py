@@ -16,10 +16,30 @@ from pipeline.config import StrictModel, file_digest, load_model
 RELEASE_POLICY_FILE = Path("policies/release.yaml")
 HOLDOUT_LOSS = "holdout_loss"
 
-# A bundle name becomes a directory name and a registry path component: keep it plain.
+# A bundle name becomes a directory name and a registry path component: keep it plain
+# (no separator, no leading dot, so never '..' nor an absolute path).
 _NAME = r"^[a-z0-9][a-z0-9._-]{0,99}$"
 # Semantic versioning (https://semver.org), which registries and humans sort by.
 _VERSION = r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$"
+
+
+def naming_problems(name: object, version: object) -> list[str]:
+    """Why ``name`` / ``version`` break the naming rule of release.yaml (empty when they keep it).
+
+    The same rule guards signoff (the policy model), verify and release, because both
+    become path components of ``release/<name>-<version>`` and ``<registry>/<name>/<version>``.
+
+    >>> naming_problems("mahrem-support", "0.1.0")
+    []
+    >>> naming_problems("../../escaped", "0.1.0")
+    ["name '../../escaped' breaks the naming rule (lower-case letters, digits, '.', '_', '-'; no separators)"]
+    """
+    problems = []
+    if not isinstance(name, str) or not re.fullmatch(_NAME, name):
+        problems.append(f"name {name!r} breaks the naming rule (lower-case letters, digits, '.', '_', '-'; no separators)")
+    if not isinstance(version, str) or not re.fullmatch(_VERSION, version):
+        problems.append(f"version {version!r} is not a semantic version (MAJOR.MINOR.PATCH)")
+    return problems
 
 
 class CardText(StrictModel):

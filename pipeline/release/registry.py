@@ -7,7 +7,9 @@ publication: version, sharing scope, whether it may go abroad, key id, time.
 Refused, with the reason: a bundle that does not verify; a version already published (a
 version is immutable — bump it in policies/release.yaml); a ``scope`` wider than the
 bundle's sharing scope (naming the source that limits it); ``abroad=True`` when a source
-forbids transfer abroad (KVKK Art. 9; naming the source). ``abroad`` is the ``--abroad``
+forbids transfer abroad (KVKK Art. 9; naming the source); a target that would resolve
+outside ``--to`` or into the source bundle (names and versions are checked against the
+naming rule by verify first). ``abroad`` is the ``--abroad``
 flag: the registry being published to is outside Türkiye, or will be served from there.
 """
 
@@ -29,6 +31,28 @@ RELEASES_LOG = "releases.jsonl"
 
 class ReleaseRefused(Exception):
     """The bundle may not be published where, or how, it was asked to be."""
+
+
+def _registry_target(bundle: Path, to_dir: Path, name: str, version: str) -> tuple[Path, Path]:
+    """``(to/<name>, to/<name>/<version>)``, resolved; refused unless it stays inside ``to`` and outside ``bundle``.
+
+    verify has already checked the naming rule (no separators, no ``..``, not absolute);
+    this is the second lock, on the resolved paths, against links and future rule changes.
+    """
+    registry, source = to_dir.resolve(), bundle.resolve()
+    home = (registry / name).resolve()
+    target = (home / version).resolve()
+    if not (home.parent == registry and target.parent == home):
+        raise ReleaseRefused(
+            f"{bundle}: its name/version ({name!r}, {version!r}) would be written to {target}, outside --to "
+            f"{registry}; nothing was written."
+        )
+    if registry == source or registry.is_relative_to(source) or source.is_relative_to(target):
+        raise ReleaseRefused(
+            f"--to {to_dir}: is the bundle itself or lies inside it ({source}); publishing there would alter the "
+            "source bundle. Choose a registry directory outside the bundle."
+        )
+    return home, target
 
 
 def release_bundle(
@@ -67,8 +91,7 @@ def release_bundle(
             f"{result.name}-{result.version} may not be transferred abroad (KVKK Art. 9): source(s) "
             f"{', '.join(result.cross_border_forbidden_by)} in policies/sources.yaml set cross_border_transfer: false."
         )
-    home = to_dir / result.name
-    target = home / result.version
+    home, target = _registry_target(bundle, to_dir, result.name, result.version)
     if target.exists():
         raise ReleaseRefused(
             f"{target}: version {result.version} is already released, and a released version is never overwritten. "
@@ -77,8 +100,8 @@ def release_bundle(
     home.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{result.version}.", suffix=".staging", dir=home))
     try:
-        copy = staging / result.version
-        copy.mkdir()
+        copy = staging / result.name / result.version  # the registry layout, so the copy verifies as placed
+        copy.mkdir(parents=True)
         for name in sorted(BUNDLE_FILES):
             shutil.copyfile(bundle / name, copy / name)
             os.chmod(copy / name, 0o444)  # published files are read-only: a version is immutable

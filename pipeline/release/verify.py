@@ -10,8 +10,10 @@ Checks, each with its own message when it fails:
 3. **subjects** — every file of the provenance's ``subject`` list matches its digest, and
    every payload file is a subject;
 4. **manifest** — provenance.json is an in-toto Statement v1 with an SLSA v1 predicate,
-   its gate table says every check passed, and the key that verified the signature is
-   the signer it names;
+   its gate table says every check passed, the key that verified the signature is the
+   signer it names, the bundle's name and version keep the naming rule of release.yaml,
+   and the bundle's location agrees with them (``<name>-<version>/`` or a registry's
+   ``<name>/<version>/``), so an old bundle renamed as a newer version is refused;
 5. **card** — README.md's metadata agrees with the manifest (base model, name, version,
    license, signing key id, development key, sharing scope, library ``peft``).
 
@@ -28,6 +30,7 @@ from typing import Any
 from pipeline.config import file_digest
 from pipeline.release.bundle import ADAPTER_CONFIG, BUNDLE_FILES, SUBJECT_FILES, bundle_listing
 from pipeline.release.card import CARD_FILE, read_card_metadata
+from pipeline.release.policy import naming_problems
 from pipeline.release.provenance import PROVENANCE_FILE, validate_statement
 from pipeline.release.signing import check_signature
 
@@ -109,12 +112,16 @@ def _check_manifest(statement: dict[str, Any], public_key_id: str, result: Verif
     result.cross_border_transfer = gov.get("cross_border_transfer")
     result.sharing_scope_set_by = list(gov.get("sharing_scope_set_by") or [])
     result.cross_border_forbidden_by = list(gov.get("cross_border_forbidden_by") or [])
-    if result.name and result.version and result.bundle.name != f"{result.name}-{result.version}":
-        # A registry stores bundles as <name>/<version>; both layouts are legitimate.
-        if not (result.bundle.name == result.version and result.bundle.parent.name == result.name):
-            result.warnings.append(
-                f"the directory is named {result.bundle.name!r}, the manifest says {result.name}-{result.version}"
-            )
+    naming = naming_problems(result.name, result.version)
+    for problem in naming:
+        result.fail("manifest", f"{PROVENANCE_FILE}: bundle {problem} (policies/release.yaml)")
+    if not naming and not location_agrees(result.bundle, result.name, result.version):
+        # signoff writes <name>-<version>/, a registry <name>/<version>/: anything else may be
+        # an old bundle copied under a newer version's directory.
+        where = result.bundle.resolve()
+        result.fail("manifest", f"{where}: the location disagrees with the manifest, which names "
+                                f"{result.name} {result.version}: expected a directory named "
+                                f"{result.name}-{result.version} or a registry path …/{result.name}/{result.version}")
     checks = gate.get("checks") or []
     failed = [c.get("name") for c in checks if not c.get("passed")]
     if not gate.get("passed") or failed or not checks:
@@ -126,6 +133,12 @@ def _check_manifest(statement: dict[str, Any], public_key_id: str, result: Verif
     files = set(bundle_info.get("files") or [])
     if files != set(BUNDLE_FILES):
         result.fail("manifest", f"{PROVENANCE_FILE}: lists bundle files {sorted(files)}, expected {sorted(BUNDLE_FILES)}")
+
+
+def location_agrees(bundle: Path, name: str, version: str) -> bool:
+    """``bundle`` is ``…/<name>-<version>`` (as signoff writes it) or ``…/<name>/<version>`` (a registry)."""
+    where = Path(bundle).resolve()
+    return where.name == f"{name}-{version}" or (where.name == version and where.parent.name == name)
 
 
 def _check_card(bundle: Path, statement: dict[str, Any], result: VerifyResult) -> None:
