@@ -9,12 +9,14 @@ from pathlib import Path
 import pytest
 from stdnum.tr import tckimlik
 
+from pipeline.config import file_digest
 from pipeline.io import RawRecord
 from pipeline.keys import PseudonymKey
 from pipeline.pii.analyzer import get_analyzer
 from pipeline.pii.anonymize import (
     AnonymizeInput,
     ResidualPIIError,
+    StaleFindingsError,
     anonymize_dataset,
     anonymize_record,
     resolve_overlaps,
@@ -202,8 +204,12 @@ def _run(tmp: Path, analyzer, rows=ROWS, extra_lines=(), erased=frozenset(), fin
     scan_files([InputFile(raw, "s")], tmp / "scan", ScanConfig(workers=1, max_quarantine_ratio=0.5, recognizer_dir=REPO / "policies/recognizers"), KEY)
     findings = tmp / "scan/findings.jsonl"
     if findings_filter:
+        # Pretend the scan itself missed these: its summary records the filtered findings.
         kept = [l for l in findings.read_text(encoding="utf-8").splitlines() if findings_filter(json.loads(l))]
         findings.write_text("".join(l + "\n" for l in kept), encoding="utf-8")
+        summary = json.loads((tmp / "scan/summary.json").read_text())
+        summary["findings_sha256"] = file_digest(findings)
+        (tmp / "scan/summary.json").write_text(json.dumps(summary), encoding="utf-8")
     return anonymize_dataset([AnonymizeInput(raw, "s", False)], findings, tmp / "data", tmp / "report", POLICY, KEY,
                              analyzer.analyze, erased=set(erased))
 
@@ -295,3 +301,53 @@ def test_an_undetected_repeat_of_a_detected_name_is_anonymized_too():
     surrogate = first.split("'")[0]
     assert surrogate.lower() in second.lower() or tr_lower(surrogate) in tr_lower(second)
     assert outcome.actions["PERSON:pseudonymize"] == 2
+
+
+def _scan_only(tmp: Path, rows=ROWS) -> tuple[Path, Path]:
+    raw = _write(tmp / "raw.jsonl", rows)
+    scan_files([InputFile(raw, "s")], tmp / "scan", ScanConfig(workers=1, max_quarantine_ratio=0.5,
+               recognizer_dir=REPO / "policies/recognizers"), KEY)  # fmt: skip
+    return raw, tmp / "scan/findings.jsonl"
+
+
+def _anonymize(tmp: Path, raw: Path, findings: Path, analyzer):
+    return anonymize_dataset([AnonymizeInput(raw, "s", False)], findings, tmp / "data", tmp / "report", POLICY, KEY,
+                             analyzer.analyze)  # fmt: skip
+
+
+def test_a_raw_file_replaced_after_the_scan_is_refused_and_nothing_is_written(tmp_path, analyzer):
+    raw, findings = _scan_only(tmp_path, ROWS[:3])
+    _write(raw, ROWS)  # new records, with names and identifiers the old findings never saw
+    with pytest.raises(StaleFindingsError, match=r"raw\.jsonl: SHA-256 .* differs from .* the scan recorded"):
+        _anonymize(tmp_path, raw, findings, analyzer)
+    assert not (tmp_path / "data").exists() and not (tmp_path / "report").exists()
+
+
+def test_findings_without_their_scan_summary_are_refused(tmp_path, analyzer):
+    raw, findings = _scan_only(tmp_path, ROWS[:3])
+    (tmp_path / "scan/summary.json").unlink()  # e.g. the scan was killed before writing it
+    with pytest.raises(StaleFindingsError, match="summary.json: missing"):
+        _anonymize(tmp_path, raw, findings, analyzer)
+
+
+def test_findings_from_another_run_are_refused(tmp_path, analyzer):
+    raw, findings = _scan_only(tmp_path, ROWS[:3])
+    findings.write_text("", encoding="utf-8")  # an older, emptier scan's findings beside this summary
+    with pytest.raises(StaleFindingsError, match="not the output of the last completed scan"):
+        _anonymize(tmp_path, raw, findings, analyzer)
+
+
+def test_a_raw_file_the_scan_never_read_is_refused(tmp_path, analyzer):
+    _, findings = _scan_only(tmp_path, ROWS[:3])
+    other = _write(tmp_path / "other.jsonl", ROWS[3:5])
+    with pytest.raises(StaleFindingsError, match="other.jsonl: not among the files the scan read"):
+        _anonymize(tmp_path, other, findings, analyzer)
+
+
+def test_stages_that_read_raw_files_depend_on_the_whole_raw_directory():
+    """scan.inputs is data/raw: a second raw file beside the sample must re-run scan, anonymize and evaluate."""
+    import yaml
+
+    stages = yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]
+    for name in ("scan", "anonymize", "evaluate"):
+        assert "data/raw" in stages[name]["deps"], name

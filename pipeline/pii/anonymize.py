@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import random
 import re
 from collections import Counter, defaultdict
@@ -36,7 +37,8 @@ from pathlib import Path
 from typing import Any
 
 from pipeline import entities as E
-from pipeline.io import QuarantineEntry, RawRecord, ReadStats, atomic_write, dumps, iter_jsonl, read_records, write_json
+from pipeline.config import file_digest
+from pipeline.io import InputError, QuarantineEntry, RawRecord, ReadStats, atomic_write, dumps, iter_jsonl, read_records, write_json
 from pipeline.keys import PseudonymKey
 from pipeline.pii import surrogates
 from pipeline.pii.language import detect_language
@@ -440,6 +442,47 @@ def _length_stats(lengths: list[int]) -> dict[str, Any]:
     return {"mean": round(sum(ordered) / len(ordered), 1), "p50": pct(0.5), "p90": pct(0.9), "max": ordered[-1], "histogram": histogram}
 
 
+class StaleFindingsError(InputError):
+    """The findings are not the scan of these raw files (a raw file changed, or the scan did not finish)."""
+
+
+def check_findings_are_current(findings_path: Path, raw_files: Sequence[Path]) -> None:
+    """Refuse findings that are not the scan of exactly these raw files, as they are now.
+
+    The scan's ``summary.json`` (written last, beside the findings) records the SHA-256 of
+    every raw file it read and of the findings it wrote. A raw file replaced after the scan,
+    a scan killed before its summary, or findings from another run would otherwise let
+    raw names and identifiers through with a clean residual re-scan of the wrong data.
+    """
+    summary_path = Path(findings_path).with_name("summary.json")
+    rerun = "Run `mahrem scan` (or `dvc repro scan`) again, then anonymize."
+    try:
+        summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise StaleFindingsError(f"{summary_path}: missing, so {findings_path} cannot be tied to a scan. {rerun}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise StaleFindingsError(f"{summary_path}: not valid JSON (an interrupted scan?). {rerun}") from None
+    recorded = summary.get("findings_sha256") if isinstance(summary, dict) else None
+    actual = file_digest(findings_path) if Path(findings_path).is_file() else None
+    if recorded is None or recorded != actual:
+        raise StaleFindingsError(
+            f"{findings_path}: SHA-256 {str(actual)[:12]}… is not the {str(recorded)[:12]}… that {summary_path} "
+            f"records: these findings are not the output of the last completed scan. {rerun}"
+        )
+    files = summary.get("files") if isinstance(summary.get("files"), dict) else {}
+    by_resolved = {Path(name).resolve(): (entry or {}).get("sha256") for name, entry in files.items()}
+    for raw in raw_files:
+        scanned = by_resolved.get(Path(raw).resolve())
+        if scanned is None:
+            raise StaleFindingsError(f"{raw}: not among the files the scan read ({summary_path}). {rerun}")
+        now = file_digest(raw)
+        if now != scanned:
+            raise StaleFindingsError(
+                f"{raw}: SHA-256 {now[:12]}… differs from the {scanned[:12]}… the scan recorded: the file changed "
+                f"after it was scanned, so its findings are stale. {rerun}"
+            )
+
+
 def anonymize_dataset(
     inputs: Sequence[AnonymizeInput],
     findings_path: Path,
@@ -455,6 +498,7 @@ def anonymize_dataset(
     progress: Callable[[str, int, int], None] | None = None,
 ) -> AnonymizeResult:
     rules = policy.policy
+    check_findings_are_current(findings_path, [item.path for item in inputs])
     report_dir.mkdir(parents=True, exist_ok=True)
     findings: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for f in iter_jsonl(findings_path):

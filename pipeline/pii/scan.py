@@ -307,6 +307,9 @@ def scan_files(
             "batch_size": config.batch_size,
             "min_score": config.min_score,
         },
+        # Binds this summary to the findings beside it: anonymize refuses findings whose raw
+        # files or own bytes differ from what this scan recorded (a stale or killed scan).
+        "findings_sha256": file_digest(out_dir / FINDINGS_FILE),
         "catalog_sha256": catalog_digest,
         "policy_sha256": policy_digests or {},
         "pseudonym_key_id": key.key_id,
