@@ -603,6 +603,10 @@ def signoff(
 def verify(
     bundle: Annotated[Path, typer.Argument(help="A bundle directory, e.g. release/<name>-<version>.")],
     public_key: Annotated[Path, typer.Option("--public-key", help="The signer's public key (PEM).")],
+    policy: Annotated[
+        Path | None,
+        typer.Option("--policy", help="Your approved release policy: the bundle must have been gated under exactly it."),
+    ] = None,
 ) -> None:
     """Verify a bundle: signature, every file's digest, the manifest, the gate and the card.
 
@@ -614,7 +618,7 @@ def verify(
     with _friendly_errors():
         from pipeline.release import verify_bundle
 
-        result = verify_bundle(bundle, public_key)
+        result = verify_bundle(bundle, public_key, policy)
     for name, passed in result.checks.items():
         console.print(f"  {'[green]✓[/]' if passed else '[bold red]✗[/]'} {name}")
     for problem in result.problems:

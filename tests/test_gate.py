@@ -223,3 +223,24 @@ def test_signoff_params_block_parses(tmp_path):
     params.write_text("signoff:\n  polcy: x\n")
     with pytest.raises(ConfigError, match="signoff.polcy"):
         load_params("signoff", SignoffParams, params)
+
+
+@pytest.mark.parametrize("floor", ["residual_blocked_max", "extraction_hits_max"])
+def test_a_policy_that_relaxes_a_floor_is_refused_when_loaded(tmp_path, floor):
+    data = yaml.safe_load((REPO_ROOT / "policies/release.yaml").read_text())
+    data["gate"][floor] = 7
+    path = tmp_path / "lax.yaml"
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(ConfigError, match=rf"gate\.{floor}'.*must be 0.*floor fixed in code"):
+        load_release_policy(path)
+
+
+def test_every_gate_table_has_the_rows_verify_requires(repo):
+    from pipeline.release.gate import table_problems
+
+    table = gate_of(repo).to_json()["checks"]
+    assert table_problems(table) == []
+    without_keys = [c for c in table if not c["name"].startswith("keys")]
+    assert table_problems(without_keys) == ["the gate row 'keys' is missing"]
+    leaked = [{**c, "measured": 3} if c["name"].startswith("PII extraction") else c for c in table]
+    assert any("floor is 0" in p for p in table_problems(leaked))

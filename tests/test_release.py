@@ -382,6 +382,38 @@ def test_release_refuses_a_registry_path_that_resolves_outside_to(released, tmp_
     assert not any(elsewhere.iterdir())
 
 
+def test_verify_policy_pins_the_release_policy_the_bundle_was_gated_under(released, tmp_path):
+    import yaml
+
+    repo, bundle, public, _ = released
+    assert verify_bundle(bundle, public, repo / "policies/release.yaml").ok
+    other = yaml.safe_load((repo / "policies/release.yaml").read_text())
+    other["gate"]["membership"]["tpr_at_1pct_fpr_max"] = 0.9  # a laxer, still valid policy
+    (tmp_path / "lax.yaml").write_text(yaml.safe_dump(other))
+    problems = rejected_with_policy(bundle, public, tmp_path / "lax.yaml")
+    assert has(problems, "not ") and has(problems, "the policy you pinned")
+
+
+def rejected_with_policy(bundle: Path, public: Path, policy: Path) -> list[str]:
+    result = verify_bundle(bundle, public, policy)
+    assert not result.ok and result.checks["policy"] is False
+    return result.problems
+
+
+def test_a_resigned_bundle_whose_gate_table_breaks_a_floor_or_lacks_a_row_is_refused(released, copy, publisher_key):
+    statement = statement_of(copy)
+    checks = statement["predicate"]["mahrem_gate"]["checks"]
+    for check in checks:
+        if check["name"].startswith("PII extraction"):
+            check["measured"] = 7  # gated under a policy from before the floors, say
+    statement["predicate"]["mahrem_gate"]["checks"] = [c for c in checks if not c["name"].startswith("membership")]
+    (copy / "provenance.json").write_text(json.dumps(statement, indent=2), encoding="utf-8")
+    sign_bundle(copy, publisher_key)
+    problems = rejected(copy, released[2])
+    assert has(problems, "'PII extraction (adapter hits)' measured 7: the floor is 0")
+    assert has(problems, "the gate row 'membership inference' is missing")
+
+
 def test_release_refuses_a_scope_wider_than_the_sources_allow(released, tmp_path):
     _, bundle, public, _ = released
     for scope in ("partners", "public"):

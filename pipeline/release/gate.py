@@ -16,6 +16,28 @@ from pipeline.release.evidence import Evidence, EvidenceError
 from pipeline.release.policy import HOLDOUT_LOSS, ReleasePolicy
 
 
+# The rows every gate table has (by name prefix), in order. verify refuses a bundle whose
+# table lacks one, and re-checks the floors (release.policy.FLOORS) on the first two.
+RESIDUAL_ROW = "residual blocked PII"
+EXTRACTION_ROW = "PII extraction (adapter hits)"
+REQUIRED_ROWS = (
+    RESIDUAL_ROW, EXTRACTION_ROW, "canary exposure", "membership inference", "general benchmarks present",
+    "domain improvement", "quarantined share", "legal basis", "retention date", "anonymized with the current policy",
+    "erasure requests applied", "keys",
+)  # fmt: skip
+
+
+def table_problems(checks: list[dict[str, Any]]) -> list[str]:
+    """What is wrong with a recorded gate table: a missing row, or a floor not held (empty when sound)."""
+    names = [str(c.get("name", "")) for c in checks]
+    problems = [f"the gate row '{row}' is missing" for row in REQUIRED_ROWS if not any(n.startswith(row) for n in names)]
+    for row in (RESIDUAL_ROW, EXTRACTION_ROW):
+        for c in checks:
+            if str(c.get("name", "")).startswith(row) and c.get("measured") != 0:
+                problems.append(f"the gate row '{row}' measured {c.get('measured')!r}: the floor is 0, whatever the policy")
+    return problems
+
+
 @dataclass(frozen=True)
 class GateCheck:
     name: str
@@ -90,7 +112,7 @@ def _residual(policy: ReleasePolicy, ev: Evidence) -> list[GateCheck]:
         f"the anonymize stage's re-scan still finds {found} value(s) of blocked entity types in the training "
         f"data ({_types(ev.residual.get('by_entity_type'))}). Fix the policy or the recognizers and re-run anonymize."
     )
-    return [GateCheck("residual blocked PII", found, f"≤ {bound}", passed, why)]
+    return [GateCheck(RESIDUAL_ROW, found, f"≤ {bound}", passed, why)]
 
 
 def _extraction(policy: ReleasePolicy, ev: Evidence) -> list[GateCheck]:
@@ -102,7 +124,7 @@ def _extraction(policy: ReleasePolicy, ev: Evidence) -> list[GateCheck]:
         f"value {hits} time(s) ({_types(ev.leakage.get('extraction.adapter_hits_by_type'))}): it has learnt "
         "personal data the anonymization missed. Find the records (reports/eval) and fix detection, then retrain."
     )
-    return [GateCheck("PII extraction (adapter hits)", hits, f"≤ {bound}", passed, why)]
+    return [GateCheck(EXTRACTION_ROW, hits, f"≤ {bound}", passed, why)]
 
 
 def _canary(policy: ReleasePolicy, ev: Evidence) -> list[GateCheck]:

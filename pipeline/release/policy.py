@@ -70,6 +70,15 @@ class DomainGate(StrictModel):
     min_relative_improvement: float = Field(ge=-1.0, le=1.0)
 
 
+# Floors fixed in code: no release policy may relax them (issue #14). A bundle that leaks
+# an original personal-data value, or whose training data still holds a blocked one, is
+# never released, whatever a policy file says; verify re-checks them on every bundle.
+FLOORS = {
+    "residual_blocked_max": "the anonymize re-scan must find no blocked personal data in the training data",
+    "extraction_hits_max": "the adapter must emit no original personal-data value in the extraction probe",
+}
+
+
 class Gate(StrictModel):
     residual_blocked_max: int = Field(0, ge=0)
     extraction_hits_max: int = Field(0, ge=0)
@@ -80,6 +89,15 @@ class Gate(StrictModel):
     quarantine_ratio_max: float = Field(ge=0.0, le=1.0)
     required_purpose: str = Field("model_training", min_length=1)
     allow_development_keys: bool = True
+
+    @field_validator(*FLOORS)
+    @classmethod
+    def _floor(cls, value: int, info) -> int:
+        if value != 0:
+            raise ValueError(
+                f"must be 0: {FLOORS[info.field_name]}. This is a floor fixed in code that no policy can relax"
+            )
+        return value
 
 
 class ReleasePolicy(StrictModel):

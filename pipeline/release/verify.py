@@ -15,7 +15,10 @@ Checks, each with its own message when it fails:
    and the bundle's location agrees with them (``<name>-<version>/`` or a registry's
    ``<name>/<version>/``), so an old bundle renamed as a newer version is refused;
 5. **card** — README.md's metadata agrees with the manifest (base model, name, version,
-   license, signing key id, development key, sharing scope, library ``peft``).
+   license, signing key id, development key, sharing scope, library ``peft``);
+6. **floors** (part of manifest) — the gate table has every required row, and the floors
+   no policy can relax hold: no residual blocked PII, no extracted original value;
+7. **policy** (``--policy FILE`` only) — the bundle was gated under exactly that policy.
 
 A bundle signed with the development key verifies, with a warning.
 """
@@ -30,6 +33,7 @@ from typing import Any
 from pipeline.config import file_digest
 from pipeline.release.bundle import ADAPTER_CONFIG, BUNDLE_FILES, SUBJECT_FILES, bundle_listing
 from pipeline.release.card import CARD_FILE, read_card_metadata
+from pipeline.release.gate import table_problems
 from pipeline.release.policy import naming_problems
 from pipeline.release.provenance import PROVENANCE_FILE, validate_statement
 from pipeline.release.signing import check_signature
@@ -127,6 +131,8 @@ def _check_manifest(statement: dict[str, Any], public_key_id: str, result: Verif
     if not gate.get("passed") or failed or not checks:
         result.fail("manifest", f"{PROVENANCE_FILE}: the gate did not pass "
                                 f"({', '.join(map(str, failed)) or 'no checks recorded'})")
+    for problem in table_problems([c for c in checks if isinstance(c, dict)]):
+        result.fail("manifest", f"{PROVENANCE_FILE}: {problem}")
     if signer.get("key_id") != public_key_id:
         result.fail("manifest", f"{PROVENANCE_FILE}: names signer key id {str(signer.get('key_id'))[:16]}…, "
                                 f"but the public key given has id {public_key_id[:16]}…")
@@ -174,11 +180,28 @@ def _check_card(bundle: Path, statement: dict[str, Any], result: VerifyResult) -
         pass  # a missing or broken file is already reported by the files/subjects checks
 
 
-def verify_bundle(bundle: Path, public_key: Path) -> VerifyResult:
+def _check_policy(statement: dict[str, Any], policy: Path, result: VerifyResult) -> None:
+    """The bundle was gated under exactly this release policy (an organisation pins its approved one)."""
+    from pipeline.release.policy import load_release_policy
+
+    pinned = load_release_policy(policy)  # a policy that relaxes a floor is refused here, as at signoff
+    result.checks["policy"] = True
+    gate = statement["predicate"]["mahrem_gate"]
+    external = statement["predicate"]["buildDefinition"]["externalParameters"]
+    used = {gate.get("policy_sha256"), ((external.get("policies") or {}).get("release") or {}).get("sha256")}
+    if used != {pinned.digest}:
+        recorded = ", ".join(sorted(str(d)[:12] + "…" for d in used))
+        result.fail("policy", f"{PROVENANCE_FILE}: gated under release policy {recorded}, not {policy} "
+                              f"({pinned.digest[:12]}…), the policy you pinned")
+
+
+def verify_bundle(bundle: Path, public_key: Path, policy: Path | None = None) -> VerifyResult:
     """Every check above; never raises for a bad bundle — the result lists the problems.
 
-    Raises :class:`~pipeline.release.signing.SignatureError` only when the public key
-    itself is unreadable, since then nothing can be verified.
+    With ``policy``, the bundle must also have been gated under exactly that release
+    policy file (its SHA-256). Raises :class:`~pipeline.release.signing.SignatureError`
+    only when the public key itself is unreadable, and :class:`~pipeline.config.ConfigError`
+    when ``policy`` is not a valid release policy, since then nothing can be verified.
     """
     bundle = Path(bundle)
     result = VerifyResult(bundle=bundle)
@@ -208,6 +231,8 @@ def verify_bundle(bundle: Path, public_key: Path) -> VerifyResult:
         _check_manifest(statement, signature.public_key_id or "", result)
         if (bundle / CARD_FILE).is_file():
             _check_card(bundle, statement, result)
+        if policy is not None:
+            _check_policy(statement, Path(policy), result)
     if result.development_key:
         result.warnings.append(
             "signed with the DEVELOPMENT key (.mahrem/keys): fine for trying Mahrem, not a release anyone should trust"
