@@ -100,6 +100,21 @@ def file_digest(path: Path | str) -> str:
     return digest.hexdigest()
 
 
+def chain_record(inputs: list[Path | str], outputs: list[Path | str]) -> dict[str, dict[str, str]]:
+    """``{"inputs": {path: sha256}, "outputs": {...}}`` of the files a stage read and wrote (the chain of custody).
+
+    Every stage report carries one; signoff recomputes each digest and refuses a release
+    when any file differs from what the stage that read or wrote it recorded. Paths are
+    kept as the stage was given them (repository-relative in the pipeline); files that do
+    not exist are left out.
+    """
+
+    def table(paths: list[Path | str]) -> dict[str, str]:
+        return {Path(p).as_posix(): file_digest(p) for p in sorted(set(map(str, paths))) if Path(p).is_file()}
+
+    return {"inputs": table(inputs), "outputs": table(outputs)}
+
+
 # --- params.yaml blocks -------------------------------------------------------------
 
 

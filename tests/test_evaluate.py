@@ -211,6 +211,12 @@ def test_stage_writes_the_contract_reports_without_raw_pii(tiny_model_dir, adapt
     assert bench["threads"] == result.threads == choose_threads("auto").threads
     assert bench["machine"]["compute_dtype"]["requested"] == "auto" and bench["machine"]["threads"]["reason"]
     assert any(result.compute_dtype in m and "threads" in m for m in messages)
+    # The chain of custody: which adapter and data these figures describe.
+    from pipeline.config import file_digest
+
+    scored = {Path(k).name: v for k, v in bench["chain"]["inputs"].items()}
+    assert scored["adapter_model.safetensors"] == file_digest(Path(adapter) / "adapter_model.safetensors")
+    assert {"train.jsonl", "holdout.jsonl", "findings.jsonl"} <= set(scored)
     for row in bench["tasks"].values():
         assert set(row) == {
             "kind", "metric", "higher_is_better", "n", "base", "base_stderr", "adapter", "adapter_stderr", "delta"

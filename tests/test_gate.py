@@ -18,7 +18,7 @@ from pipeline.release import (
     load_release_policy,
     signoff,
 )
-from test_release_helpers import DELETE, REPO_ROOT, TODAY, edit_json, make_repo, paths_for
+from test_release_helpers import DELETE, REPO_ROOT, TODAY, edit_json, make_repo, paths_for, seal
 
 @pytest.fixture
 def repo(tmp_path) -> Path:
@@ -203,6 +203,7 @@ def test_signoff_with_a_failing_gate_leaves_no_bundle_and_removes_a_stale_one(re
     stale.mkdir(parents=True)
     (stale / "adapter_model.safetensors").write_bytes(b"old")
     edit_json(repo / "reports/eval/leakage.json", "extraction.adapter_hits", 3)
+    seal(repo)  # as if the evaluate stage had measured it
     with pytest.raises(GateFailed) as caught:
         signoff(paths_for(repo), policy, out, key, today=TODAY)
     assert not stale.exists()

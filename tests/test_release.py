@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -14,7 +15,11 @@ from pipeline.keys import load_signing_key
 from pipeline.release import ReleaseRefused, load_release_policy, release_bundle, signoff, verify_bundle
 from pipeline.release.provenance import PREDICATE_TYPE, STATEMENT_TYPE, validate_statement
 from pipeline.release.signing import sign_bundle
-from test_release_helpers import REPO_ROOT, TODAY, build_tiny_adapter, paths_for, sha256, signed_bundle
+import yaml
+
+from test_release_helpers import (
+    REPO_ROOT, TODAY, build_tiny_adapter, edit_json, make_repo, paths_for, sha256, signed_bundle,
+)
 
 BUNDLE_FILES = {"adapter_config.json", "adapter_model.safetensors", "README.md", "provenance.json", "model.sig"}
 
@@ -169,7 +174,8 @@ def test_verify_accepts_the_untouched_bundle_and_warns_about_the_development_key
     verdict = verify_bundle(bundle, public)
     assert verdict.ok, verdict.problems
     assert verdict.exit_code == 0 and verdict.verdict.startswith("VERIFIED")
-    assert all(verdict.checks.values()) and set(verdict.checks) == {"files", "signature", "subjects", "manifest", "card"}
+    assert all(verdict.checks.values()) and set(verdict.checks) == {
+        "files", "signature", "subjects", "manifest", "chain", "card"}
     assert verdict.key_id == result.key_id
     assert any("DEVELOPMENT key" in w for w in verdict.warnings)
 
@@ -412,6 +418,103 @@ def test_a_resigned_bundle_whose_gate_table_breaks_a_floor_or_lacks_a_row_is_ref
     problems = rejected(copy, released[2])
     assert has(problems, "'PII extraction (adapter hits)' measured 7: the floor is 0")
     assert has(problems, "the gate row 'membership inference' is missing")
+
+
+# --- the chain of custody (issue #14) ---------------------------------------------------
+
+
+@pytest.fixture
+def fresh(tmp_path, tiny_model_dir, monkeypatch):
+    """A fresh repository whose chain is intact, the adapter real, and a signing key: (repo, key)."""
+    monkeypatch.delenv("MAHREM_SIGNING_KEY", raising=False)
+    key = load_signing_key(tmp_path / "keys", quiet=True)
+    adapter = build_tiny_adapter(tiny_model_dir, tmp_path / "adapter-src")
+    return make_repo(tmp_path / "repo", adapter=adapter, base=tiny_model_dir), key
+
+
+def _signoff(repo: Path, key):
+    return signoff(paths_for(repo), load_release_policy(repo / "policies/release.yaml"), repo / "release", key,
+                   today=TODAY)  # fmt: skip
+
+
+def test_the_untouched_chain_is_signed_and_listed_in_the_provenance(fresh):
+    repo, key = fresh
+    result = _signoff(repo, key)
+    links = {Path(link["path"]).name: link for link in statement_of(result.bundle)["predicate"]["mahrem_chain"]["links"]}
+    weights = links["adapter_model.safetensors"]
+    assert {"train:outputs", "evaluate:inputs"} <= set(weights["recorded_by"])
+    assert weights["sha256"] == sha256(result.bundle / "adapter_model.safetensors")
+    assert links["leakage.json"]["dvc_lock_md5"]
+
+
+def test_a_report_edited_after_its_stage_ran_is_refused(fresh):
+    from pipeline.release.chain import ChainBroken
+
+    repo, key = fresh
+    edit_json(repo / "reports/eval/leakage.json", "membership.tpr_at_1pct_fpr", 0.0)  # a failing figure "fixed"
+    with pytest.raises(ChainBroken, match=r"leakage\.json: MD5 .* differs from .*dvc\.lock recorded .* evaluate"):
+        _signoff(repo, key)
+    assert not (repo / "release").exists()
+
+
+def test_a_swapped_adapter_is_refused_naming_both_digests(fresh):
+    from pipeline.release.chain import ChainBroken
+
+    repo, key = fresh
+    weights = repo / "models/adapter/adapter_model.safetensors"
+    recorded = sha256(weights)
+    weights.write_bytes(os.urandom(weights.stat().st_size))
+    with pytest.raises(ChainBroken) as caught:
+        _signoff(repo, key)
+    message = str(caught.value)
+    assert "adapter_model.safetensors" in message and recorded[:12] in message and sha256(weights)[:12] in message
+
+
+def test_hand_written_reports_without_their_stages_in_dvc_lock_are_refused(fresh):
+    from pipeline.release.chain import ChainBroken
+
+    repo, key = fresh
+    lock = yaml.safe_load((repo / "dvc.lock").read_text())
+    for stage in ("train", "evaluate"):
+        del lock["stages"][stage]
+    (repo / "dvc.lock").write_text(yaml.safe_dump(lock))
+    with pytest.raises(ChainBroken, match="no record of the train, evaluate stage"):
+        _signoff(repo, key)
+
+
+def test_evaluated_data_that_is_not_the_trained_data_is_refused(fresh):
+    from pipeline.release.chain import ChainBroken
+
+    repo, key = fresh
+    summary = json.loads((repo / "reports/train/summary.json").read_text())
+    train_data = next(p for p in summary["chain"]["inputs"] if p.endswith("train.jsonl"))
+    summary["chain"]["inputs"][train_data] = "f" * 64  # train saw other data than evaluate probed
+    (repo / "reports/train/summary.json").write_text(json.dumps(summary))
+    seal_lock_only(repo)
+    with pytest.raises(ChainBroken, match=r"train\.jsonl: SHA-256 .* is not the ffffffffffff… the train stage read"):
+        _signoff(repo, key)
+
+
+def seal_lock_only(repo: Path) -> None:
+    """An insider's `dvc commit`: dvc.lock takes the reports' current MD5s, their chains stay as edited."""
+    import hashlib
+
+    lock = yaml.safe_load((repo / "dvc.lock").read_text())
+    for entry in lock["stages"].values():
+        for out in entry["outs"]:
+            if not out["md5"].endswith(".dir"):
+                out["md5"] = hashlib.md5((repo / out["path"]).read_bytes()).hexdigest()
+    (repo / "dvc.lock").write_text(yaml.safe_dump(lock))
+
+
+def test_a_bundle_whose_chain_names_another_adapter_fails_verify(released, copy, publisher_key):
+    statement = statement_of(copy)
+    for link in statement["predicate"]["mahrem_chain"]["links"]:
+        if link["path"].endswith("adapter_model.safetensors"):
+            link["sha256"] = "0" * 64
+    (copy / "provenance.json").write_text(json.dumps(statement, indent=2), encoding="utf-8")
+    sign_bundle(copy, publisher_key)
+    assert has(rejected(copy, released[2]), "the adapter the chain says was evaluated")
 
 
 def test_release_refuses_a_scope_wider_than_the_sources_allow(released, tmp_path):

@@ -101,14 +101,53 @@ def leakage() -> dict:
 
 
 PARAMS = {"policy": "policies/kvkk.yaml", "sample": {"seed": 20241129, "n_records": 600}}
-DVC_LOCK = {
-    "schema": "2.0",
-    "stages": {
-        "scan": {"cmd": "mahrem scan --out reports/scan",
-                 "outs": [{"path": "reports/scan/findings.jsonl", "hash": "md5", "md5": "0" * 32, "size": 1}]},
-        "train": {"cmd": "mahrem train", "outs": [{"path": "models/adapter", "hash": "md5", "md5": "1" * 32 + ".dir"}]},
+# What each stage read and wrote in a repository made by make_repo (repo-relative).
+STAGE_FILES = {
+    "scan": {"inputs": [], "outputs": ["reports/scan/findings.jsonl"], "report": ["reports/scan/summary.json"]},
+    "anonymize": {
+        "inputs": ["reports/scan/findings.jsonl", "reports/scan/summary.json"],
+        "outputs": ["data/anonymized/train.jsonl", "data/anonymized/holdout.jsonl", "reports/anonymize/residual.json"],
+        "report": ["reports/anonymize/summary.json"],
     },
-}
+    "train": {
+        "inputs": ["data/anonymized/train.jsonl", "data/anonymized/holdout.jsonl", "models/base/digest.json"],
+        "outputs": ["models/adapter/adapter_config.json", "models/adapter/adapter_model.safetensors"],
+        "report": ["reports/train/summary.json"],
+    },
+    "evaluate": {
+        "inputs": ["models/adapter/adapter_config.json", "models/adapter/adapter_model.safetensors",
+                   "models/base/digest.json", "data/anonymized/train.jsonl", "data/anonymized/holdout.jsonl",
+                   "reports/scan/findings.jsonl"],
+        "outputs": [],
+        "report": ["reports/eval/benchmarks.json", "reports/eval/leakage.json"],
+    },
+}  # fmt: skip
+
+
+def seal(root: Path) -> None:
+    """What `dvc repro` leaves behind: each report's chain of custody, then dvc.lock's MD5s.
+
+    Call it again after editing a report to play an insider who also ran `dvc commit`.
+    """
+    import hashlib
+
+    from pipeline.config import chain_record
+
+    for files in STAGE_FILES.values():
+        chain = chain_record([root / f for f in files["inputs"]], [root / f for f in files["outputs"]])
+        for report in files["report"]:
+            data = json.loads((root / report).read_text(encoding="utf-8"))
+            data["chain"] = chain
+            write_json(root / report, data)
+    lock = {"schema": "2.0", "stages": {}}
+    for stage, files in STAGE_FILES.items():
+        outs = [f for f in files["outputs"] + files["report"] if not f.startswith("models/adapter")]
+        lock["stages"][stage] = {
+            "cmd": f"bin/mahrem {stage}",
+            "outs": [{"path": f, "hash": "md5", "md5": hashlib.md5((root / f).read_bytes()).hexdigest()} for f in outs]
+            + ([{"path": "models/adapter", "hash": "md5", "md5": "1" * 32 + ".dir"}] if stage == "train" else []),
+        }
+    (root / "dvc.lock").write_text(yaml.safe_dump(lock), encoding="utf-8")
 
 
 def make_repo(root: Path, adapter: Path | None = None, base: Path | None = None) -> Path:
@@ -120,7 +159,6 @@ def make_repo(root: Path, adapter: Path | None = None, base: Path | None = None)
         shutil.copyfile(REPO_ROOT / "policies" / name, policies / name)
     (root / "params.yaml").write_text(yaml.safe_dump(PARAMS), encoding="utf-8")
     (root / "dvc.yaml").write_text("stages: {}\n", encoding="utf-8")
-    (root / "dvc.lock").write_text(yaml.safe_dump(DVC_LOCK), encoding="utf-8")
     write_json(root / "reports/scan/summary.json", scan_summary())
     write_json(root / "reports/anonymize/summary.json",
                anonymize_summary(sha256(policies / "kvkk.yaml"), sha256(policies / "erasure.yaml")))
@@ -143,6 +181,8 @@ def make_repo(root: Path, adapter: Path | None = None, base: Path | None = None)
         adapter_dir.mkdir(parents=True)
         write_json(adapter_dir / "adapter_config.json", {"peft_type": "LORA", "base_model_name_or_path": "models/base"})
         (adapter_dir / "adapter_model.safetensors").write_bytes(b"placeholder")
+    (root / "reports/scan/findings.jsonl").write_text('{"record_id": "a", "entity_type": "PERSON"}\n', encoding="utf-8")
+    seal(root)
     return root
 
 

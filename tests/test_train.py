@@ -137,6 +137,12 @@ def test_summary_has_the_contract_keys_and_dvclive_curves_exist(trained, toy_dat
 
     assert summary["compute_dtype"] == choose_compute_dtype("auto", "cpu").dtype
     assert summary["machine"]["compute_dtype"]["requested"] == "auto" and summary["machine"]["compute_dtype"]["reason"]
+    # The chain of custody: the data it trained on, the adapter it wrote (SHA-256, never content).
+    from pipeline.config import file_digest
+
+    assert summary["chain"]["inputs"][(toy_data / "train.jsonl").as_posix()] == file_digest(toy_data / "train.jsonl")
+    written = {Path(k).name: v for k, v in summary["chain"]["outputs"].items()}
+    assert written["adapter_model.safetensors"] == file_digest(root / "adapter/adapter_model.safetensors")
     assert summary["threads"] == 1 and summary["machine"]["threads"] == {
         "threads": 1, "requested": 1, "reason": "set in params.yaml"}
     assert set(summary["versions"]) == {"torch", "transformers", "peft", "bitsandbytes"}

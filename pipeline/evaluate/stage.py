@@ -15,6 +15,7 @@ from pipeline.evaluate.leakage import load_canaries, run_probes
 from pipeline.evaluate.model import check_model_dirs, load_scoring_model, read_quantization, resolve_device
 from pipeline.evaluate.report import render_report
 from pipeline.evaluate.targets import collect_targets, split_ids
+from pipeline.config import chain_record
 from pipeline.hardware import choose_compute_dtype, choose_threads, describe, torch_threads
 from pipeline.io import InputError, atomic_write, write_json
 
@@ -101,10 +102,18 @@ def evaluate_adapter(
         benchmarks, leakage, details = _score(
             scoring, Path(data_dir), raw_files, Path(findings), canary_set, config, Path(mmlu), Path(tasks_dir), say
         )
+    # The chain of custody: exactly which adapter, base and data these figures describe.
+    chain = chain_record(
+        [p for p in sorted(Path(adapter_dir).iterdir()) if p.is_file()]
+        + [Path(base_dir) / "digest.json", Path(data_dir) / "train.jsonl", Path(data_dir) / "holdout.jsonl",
+           Path(findings), Path(canaries), *raw_files],
+        [],
+    )
     for report in (benchmarks, leakage):
         report["compute_dtype"] = dtype_choice.dtype
         report["threads"] = thread_choice.threads
         report["machine"] = machine
+        report["chain"] = chain
     leakage["wall_s_total"] = round(time.perf_counter() - started, 2)
     benchmarks["wall_s_total"] = leakage["wall_s_total"]
 

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline import entities as E
-from pipeline.config import file_digest
+from pipeline.config import chain_record, file_digest
 from pipeline.io import InputError, QuarantineEntry, RawRecord, ReadStats, atomic_write, dumps, iter_jsonl, read_records, write_json
 from pipeline.keys import PseudonymKey
 from pipeline.pii import surrogates
@@ -620,5 +620,12 @@ def anonymize_dataset(
             train_out.write(dumps(row) + "\n")
         for row in holdout_rows:
             holdout_out.write(dumps(row) + "\n")
+    # Last: the summary binds what was read to what was written, so a killed run's mix of
+    # old and new files never passes signoff's chain check.
+    summary["chain"] = chain_record(
+        [item.path for item in inputs] + [findings_path, Path(findings_path).with_name("summary.json")],
+        [data_dir / TRAIN_FILE, data_dir / HOLDOUT_FILE, report_dir / LOG_FILE, report_dir / RESIDUAL_FILE]
+        + ([report_dir / CANARIES_FILE] if spec else []),
+    )
     write_json(report_dir / SUMMARY_FILE, summary)
     return AnonymizeResult(summary=summary, train=summary["train"], holdout=summary["holdout"])

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline import entities as E
-from pipeline.config import file_digest
+from pipeline.config import chain_record, file_digest
 from pipeline.io import QuarantineEntry, ReadStats, atomic_write, dumps, read_records, write_json
 from pipeline.keys import PseudonymKey
 from pipeline.pii.fingerprint import fingerprint
@@ -310,6 +310,7 @@ def scan_files(
         # Binds this summary to the findings beside it: anonymize refuses findings whose raw
         # files or own bytes differ from what this scan recorded (a stale or killed scan).
         "findings_sha256": file_digest(out_dir / FINDINGS_FILE),
+        "chain": chain_record([item.path for item in inputs], [out_dir / FINDINGS_FILE, out_dir / QUARANTINE_FILE]),
         "catalog_sha256": catalog_digest,
         "policy_sha256": policy_digests or {},
         "pseudonym_key_id": key.key_id,

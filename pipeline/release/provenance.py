@@ -21,7 +21,8 @@ gate table), ``mahrem_privacy`` (PII audit counts by type, special categories, d
 quarantined counts, erasure requests applied, the leak probes), ``mahrem_governance``
 (each source's legal basis, the narrowest sharing scope and the source that sets it,
 whether every source allows transfer abroad), ``mahrem_evaluation`` (benchmarks and
-training figures) and ``mahrem_signer`` (key id, development key or not).
+training figures), ``mahrem_signer`` (key id, development key or not) and ``mahrem_chain``
+(the chain of custody signoff re-derived: every file's SHA-256 and which stage recorded it).
 
 Nothing here holds a personal-data value: counts, types, digests and policy citations only.
 """
@@ -49,6 +50,7 @@ BUILDER_ID = "urn:mahrem:slsa:builder:mahrem-signoff"
 PROVENANCE_FILE = "provenance.json"
 EXTENSIONS = (
     "mahrem_bundle", "mahrem_gate", "mahrem_privacy", "mahrem_governance", "mahrem_evaluation", "mahrem_signer",
+    "mahrem_chain",
 )
 
 

@@ -28,6 +28,7 @@ from pipeline.io import write_json
 from pipeline.keys import SigningKey
 from pipeline.release.bundle import ADAPTER_CONFIG, ADAPTER_WEIGHTS, BUNDLE_FILES, SUBJECT_FILES, staged_dir
 from pipeline.release.card import CARD_FILE, render_card
+from pipeline.release.chain import check_chain
 from pipeline.release.evidence import Evidence, EvidenceError, EvidencePaths, load_evidence
 from pipeline.release.gate import GateFailed, GateResult, evaluate_gate
 from pipeline.release.policy import LoadedReleasePolicy
@@ -197,6 +198,7 @@ def signoff(
     rp = policy.policy
     bundle_dir = Path(out_dir) / rp.bundle_name
     evidence = load_evidence(paths, signing_development=key.development)
+    chain = check_chain(evidence)  # before the gate: numbers that are not the pipeline's are never weighed
     gate = evaluate_gate(rp, evidence, today=today or started.date())
     if not gate.passed:
         note = ""
@@ -220,6 +222,7 @@ def signoff(
             "files": sorted(BUNDLE_FILES), "adapter_source": paths.adapter.as_posix(),
         },
         "mahrem_gate": {"policy": str(policy.path), "policy_sha256": policy.digest, **gate.to_json()},
+        "mahrem_chain": {"links": [link.to_json() for link in chain], "checked": "dvc.lock MD5s and stage digests"},
         "mahrem_privacy": _privacy(evidence),
         "mahrem_governance": gov,
         "mahrem_evaluation": _evaluation(evidence),

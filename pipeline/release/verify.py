@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.config import file_digest
-from pipeline.release.bundle import ADAPTER_CONFIG, BUNDLE_FILES, SUBJECT_FILES, bundle_listing
+from pipeline.release.bundle import ADAPTER_CONFIG, ADAPTER_WEIGHTS, BUNDLE_FILES, SUBJECT_FILES, bundle_listing
 from pipeline.release.card import CARD_FILE, read_card_metadata
 from pipeline.release.gate import table_problems
 from pipeline.release.policy import naming_problems
@@ -141,6 +141,26 @@ def _check_manifest(statement: dict[str, Any], public_key_id: str, result: Verif
         result.fail("manifest", f"{PROVENANCE_FILE}: lists bundle files {sorted(files)}, expected {sorted(BUNDLE_FILES)}")
 
 
+def _check_chain(statement: dict[str, Any], result: VerifyResult) -> None:
+    """The bundle's adapter is the one the chain of custody names: trained, then evaluated."""
+    result.checks["chain"] = True
+    links = statement["predicate"]["mahrem_chain"].get("links") or []
+    subjects = {s.get("name"): (s.get("digest") or {}).get("sha256") for s in statement.get("subject", [])}
+    weights = [link for link in links if str(link.get("path", "")).endswith("/" + ADAPTER_WEIGHTS)]
+    roles = {role for link in weights for role in link.get("recorded_by") or []}
+    if len(weights) != 1 or not {"train:outputs", "evaluate:inputs"} <= roles:
+        result.fail("chain", f"{PROVENANCE_FILE}: the chain of custody does not tie one adapter to both the train "
+                             "and the evaluate stage")
+    elif weights[0].get("sha256") != subjects.get(ADAPTER_WEIGHTS):
+        result.fail("chain", f"{PROVENANCE_FILE}: the adapter the chain says was evaluated "
+                             f"({str(weights[0].get('sha256'))[:12]}…) is not the bundle's {ADAPTER_WEIGHTS}")
+    for link in links:
+        if str(link.get("path", "")).endswith(("/train.jsonl", "/holdout.jsonl")):
+            if not {"train:inputs", "evaluate:inputs"} <= set(link.get("recorded_by") or []):
+                result.fail("chain", f"{PROVENANCE_FILE}: {link.get('path')} is not recorded as read by both train "
+                                     "and evaluate")
+
+
 def location_agrees(bundle: Path, name: str, version: str) -> bool:
     """``bundle`` is ``…/<name>-<version>`` (as signoff writes it) or ``…/<name>/<version>`` (a registry)."""
     where = Path(bundle).resolve()
@@ -229,6 +249,7 @@ def verify_bundle(bundle: Path, public_key: Path, policy: Path | None = None) ->
     if statement is not None:
         _check_subjects(bundle, statement, result)
         _check_manifest(statement, signature.public_key_id or "", result)
+        _check_chain(statement, result)
         if (bundle / CARD_FILE).is_file():
             _check_card(bundle, statement, result)
         if policy is not None:

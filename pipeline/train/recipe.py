@@ -29,6 +29,7 @@ from typing import Any
 
 import torch
 
+from pipeline.config import chain_record
 from pipeline.hardware import (
     DtypeChoice,
     ThreadChoice,
@@ -361,6 +362,11 @@ def train_adapter(
             batches_per_epoch=batches_per_epoch,
             resumed_from=resumed_from,
             machine={"compute_dtype": dtype_choice.as_record(), "threads": thread_choice.as_record()},
+        )
+        # The chain of custody: the data and base it trained on, the adapter it wrote.
+        summary["chain"] = chain_record(
+            [data_dir / "train.jsonl", data_dir / "holdout.jsonl", base_dir / "digest.json"],
+            [p for p in sorted(out_dir.iterdir()) if p.is_file()],
         )
         write_json(report_dir / SUMMARY_FILE, summary)
         from pipeline.train.report import render_report
