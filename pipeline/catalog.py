@@ -169,14 +169,18 @@ class LoadedCatalog:
 
 
 def _relative(file: str | Path) -> str:
-    """``file`` relative to the working directory (the repository root), as globs are."""
-    path = Path(file)
-    if path.is_absolute():
-        try:
-            path = path.relative_to(Path.cwd())
-        except ValueError:
-            pass
-    return path.as_posix()
+    """``file`` resolved (``..`` and links followed), relative to the repository root, as globs are.
+
+    Globs are matched against where the file really is: ``data/raw/../../elsewhere.jsonl``
+    or a link under data/raw pointing outside it would otherwise match ``data/raw/*.jsonl``
+    and borrow that source's legal basis. A file outside the repository keeps its
+    absolute path, which no relative glob matches.
+    """
+    path = Path(file).resolve()
+    try:
+        return path.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
 
 
 def load_catalog(path: Path | str = SOURCES_FILE) -> LoadedCatalog:

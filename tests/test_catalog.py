@@ -131,3 +131,21 @@ def test_params_missing_block_is_named(tmp_path):
     path.write_text("base: {}\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="missing top-level key 'sample'"):
         load_params("sample", SampleParams, path)
+
+
+def test_a_path_that_climbs_out_of_a_sources_glob_matches_nothing(tmp_path, monkeypatch):
+    """`data/raw/../../x.jsonl` and a link under data/raw do not borrow data/raw's legal basis."""
+    monkeypatch.chdir(tmp_path)
+    data = _sample_source()
+    data["sources"]["sample"]["path"] = "data/raw/*.jsonl"  # fnmatch's * also matches '/' and '..'
+    catalog = load_catalog(_write(tmp_path, data))
+    (tmp_path / "data/raw").mkdir(parents=True)
+    outside = tmp_path.parent / f"{tmp_path.name}-outside.jsonl"
+    outside.write_text("{}\n")
+    with pytest.raises(ConfigError, match="matches no source"):
+        catalog.source_for(f"data/raw/../../{outside.name}")
+    (tmp_path / "data/raw/linked.jsonl").symlink_to(outside)
+    with pytest.raises(ConfigError, match="matches no source"):
+        catalog.source_for("data/raw/linked.jsonl")
+    (tmp_path / "data/raw/sample.jsonl").write_text("{}\n")
+    assert catalog.source_for(tmp_path / "data/raw/sample.jsonl")[0] == "sample"

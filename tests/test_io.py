@@ -189,3 +189,38 @@ def test_write_jsonl_keeps_turkish_characters_readable(tmp_path):
     target = tmp_path / "tr.jsonl"
     assert write_jsonl(target, [{"t": "İğüşöç"}]) == 1
     assert target.read_text(encoding="utf-8") == '{"t":"İğüşöç"}\n'
+
+
+def test_a_killed_writers_temporary_is_removed_by_the_next_write_and_a_live_ones_is_kept(tmp_path):
+    """`kill -9` during a write leaves `.name.<pid>.*.tmp`; the next write of that file sweeps it."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import textwrap
+
+    target = tmp_path / "findings.jsonl"
+    child = textwrap.dedent(f"""
+        import os, signal
+        from pipeline.io import atomic_write
+        with atomic_write({str(target)!r}) as handle:
+            handle.write("partial")
+            handle.flush()
+            os.kill(os.getpid(), signal.SIGKILL)
+    """)
+    done = subprocess.run([sys.executable, "-c", child], capture_output=True)
+    assert done.returncode == -signal.SIGKILL
+    debris = [p for p in tmp_path.iterdir() if p.name.startswith(".findings.jsonl.")]
+    assert len(debris) == 1 and not target.exists()
+    live = tmp_path / f".findings.jsonl.{os.getpid()}.abc.tmp"  # this process is alive: never swept
+    live.write_text("mine")
+    with atomic_write(target) as handle:
+        handle.write("complete\n")
+    assert target.read_text() == "complete\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["findings.jsonl", live.name])
+    (tmp_path / "adapter").mkdir()
+    stale_dir = tmp_path / ".adapter.999999999.xyz.tmp"  # no such process
+    stale_dir.mkdir()
+    with atomic_dir(tmp_path / "adapter") as building:
+        (building / "w.bin").write_bytes(b"1")
+    assert not stale_dir.exists() and (tmp_path / "adapter/w.bin").is_file()
