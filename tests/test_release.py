@@ -103,7 +103,8 @@ def test_manifest_is_an_in_toto_statement_with_slsa_provenance(released):
     base_config = str(repo / "models/base/config.json")
     assert deps[base_config]["digest"]["sha256"] == json.loads((repo / "models/base/digest.json").read_text())[
         "files"]["config.json"]
-    assert deps["data/raw/sample.jsonl"]["digest"]["sha256"] == "ab" * 32
+    raw = repo / "data/raw/sample.jsonl"
+    assert deps[str(raw)]["digest"]["sha256"] == sha256(raw)
     assert deps[str(repo / "data/anonymized/train.jsonl")]["digest"]["sha256"] == sha256(
         repo / "data/anonymized/train.jsonl")
     assert "commit" in deps["source"]["annotations"] and "dirty" in deps["source"]["annotations"]
@@ -505,6 +506,61 @@ def seal_lock_only(repo: Path) -> None:
             if not out["md5"].endswith(".dir"):
                 out["md5"] = hashlib.md5((repo / out["path"]).read_bytes()).hexdigest()
     (repo / "dvc.lock").write_text(yaml.safe_dump(lock))
+
+
+def test_the_spot_check_re_measures_with_the_adapter_and_records_it(fresh):
+    repo, key = fresh
+    result = _signoff(repo, key)
+    spot = statement_of(result.bundle)["predicate"]["mahrem_spot_check"]
+    assert spot["passed"] and spot["canaries"] and spot["extraction"]
+    assert all(abs(c["rank"] - c["reported_rank"]) <= spot["rank_tolerance"] for c in spot["canaries"])
+
+
+def test_forged_canary_figures_committed_to_dvc_are_caught_by_the_spot_check(fresh):
+    """An insider edits leakage.json and leakage_details.json consistently and runs `dvc commit`."""
+    from pipeline.evaluate.leakage import exposure_from_rank
+    from pipeline.release.spotcheck import SpotCheckFailed
+
+    repo, key = fresh
+    details = json.loads((repo / "reports/eval/leakage_details.json").read_text())
+    references = json.loads((repo / "reports/eval/leakage.json").read_text())["canary"]["references"]
+    for row in details["canary"]["canaries"]:
+        if row["repetitions"] == 1:  # move the rank as far as it goes: the forgery is never within tolerance
+            row["adapter_rank"] = references + 1 if row["adapter_rank"] <= references // 2 else 1
+            forged = exposure_from_rank(row["adapter_rank"], references)
+    (repo / "reports/eval/leakage_details.json").write_text(json.dumps(details))
+    edit_json(repo / "reports/eval/leakage.json", "canary.by_repetitions.1.adapter_exposure_max", forged)
+    seal_lock_only(repo)
+    with pytest.raises(SpotCheckFailed, match=r"canary canary-r1-0 \(×1\): the adapter ranks it \d+ of 61, the evaluate "
+                                              r"report says"):
+        _signoff(repo, key)
+    assert not (repo / "release").exists()
+
+
+def test_a_gate_figure_that_is_not_what_the_details_add_up_to_is_caught(fresh):
+    from pipeline.release.spotcheck import SpotCheckFailed
+
+    repo, key = fresh
+    edit_json(repo / "reports/eval/leakage.json", "canary.by_repetitions.1.adapter_exposure_max", 0.0)
+    seal_lock_only(repo)
+    with pytest.raises(SpotCheckFailed, match="adapter_exposure_max is 0 bits, but the per-canary ranks"):
+        _signoff(repo, key)
+
+
+def test_a_forged_extraction_row_is_caught_by_the_spot_check(fresh):
+    import random
+
+    from pipeline.release.spotcheck import SPOT_PROMPTS, SpotCheckFailed
+
+    repo, key = fresh
+    details = json.loads((repo / "reports/eval/leakage_details.json").read_text())
+    rows = details["extraction"]["targets"]
+    picked = sorted(random.Random(1234).sample(range(len(rows)), min(SPOT_PROMPTS, len(rows))))
+    rows[picked[0]]["adapter_greedy_hit"] = not rows[picked[0]]["adapter_greedy_hit"]
+    (repo / "reports/eval/leakage_details.json").write_text(json.dumps(details))
+    seal_lock_only(repo)
+    with pytest.raises(SpotCheckFailed, match=r"extraction prompt for \S+ [0-9a-f]{32}: the adapter's greedy continuation"):
+        _signoff(repo, key)
 
 
 def test_a_bundle_whose_chain_names_another_adapter_fails_verify(released, copy, publisher_key):

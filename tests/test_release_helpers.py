@@ -100,13 +100,21 @@ def leakage() -> dict:
     }
 
 
-PARAMS = {"policy": "policies/kvkk.yaml", "sample": {"seed": 20241129, "n_records": 600}}
+# The evaluate block the spot check reads (the sizes of test_evaluate_helpers.small_params).
+EVAL_PARAMS = {
+    "batch_size": 8, "canary": {"references": 60},
+    "extraction": {"prompts": 4, "samples": 1, "slack_tokens": 4, "max_new_tokens": 24},
+    "inference": {"trials": 4, "candidates": 10}, "membership": {"records": 12, "bootstrap": 50},
+}  # fmt: skip
+PARAMS = {"policy": "policies/kvkk.yaml", "sample": {"seed": 20241129, "n_records": 600}, "evaluate": EVAL_PARAMS}
 # What each stage read and wrote in a repository made by make_repo (repo-relative).
 STAGE_FILES = {
-    "scan": {"inputs": [], "outputs": ["reports/scan/findings.jsonl"], "report": ["reports/scan/summary.json"]},
+    "scan": {"inputs": ["data/raw/sample.jsonl"], "outputs": ["reports/scan/findings.jsonl"],
+             "report": ["reports/scan/summary.json"]},
     "anonymize": {
-        "inputs": ["reports/scan/findings.jsonl", "reports/scan/summary.json"],
-        "outputs": ["data/anonymized/train.jsonl", "data/anonymized/holdout.jsonl", "reports/anonymize/residual.json"],
+        "inputs": ["data/raw/sample.jsonl", "reports/scan/findings.jsonl", "reports/scan/summary.json"],
+        "outputs": ["data/anonymized/train.jsonl", "data/anonymized/holdout.jsonl", "reports/anonymize/residual.json",
+                    "reports/anonymize/canaries.json"],
         "report": ["reports/anonymize/summary.json"],
     },
     "train": {
@@ -117,9 +125,10 @@ STAGE_FILES = {
     "evaluate": {
         "inputs": ["models/adapter/adapter_config.json", "models/adapter/adapter_model.safetensors",
                    "models/base/digest.json", "data/anonymized/train.jsonl", "data/anonymized/holdout.jsonl",
-                   "reports/scan/findings.jsonl"],
+                   "reports/scan/findings.jsonl", "reports/anonymize/canaries.json", "data/raw/sample.jsonl"],
         "outputs": [],
         "report": ["reports/eval/benchmarks.json", "reports/eval/leakage.json"],
+        "details": ["reports/eval/leakage_details.json"],
     },
 }  # fmt: skip
 
@@ -141,7 +150,8 @@ def seal(root: Path) -> None:
             write_json(root / report, data)
     lock = {"schema": "2.0", "stages": {}}
     for stage, files in STAGE_FILES.items():
-        outs = [f for f in files["outputs"] + files["report"] if not f.startswith("models/adapter")]
+        outs = [f for f in files["outputs"] + files["report"] + files.get("details", [])
+                if not f.startswith("models/adapter")]
         lock["stages"][stage] = {
             "cmd": f"bin/mahrem {stage}",
             "outs": [{"path": f, "hash": "md5", "md5": hashlib.md5((root / f).read_bytes()).hexdigest()} for f in outs]
@@ -166,13 +176,26 @@ def make_repo(root: Path, adapter: Path | None = None, base: Path | None = None)
     write_json(root / "reports/train/summary.json", train_summary())
     write_json(root / "reports/eval/benchmarks.json", benchmarks())
     write_json(root / "reports/eval/leakage.json", leakage())
-    data = root / "data/anonymized"
-    data.mkdir(parents=True, exist_ok=True)
-    (data / "train.jsonl").write_text('{"id": "a", "text": "Merhaba <TCKN>"}\n', encoding="utf-8")
-    (data / "holdout.jsonl").write_text('{"id": "b", "text": "Siparişim nerede?"}\n', encoding="utf-8")
+    # Raw data, findings, canaries and anonymized data: a miniature of the pipeline's (test_evaluate_helpers).
+    from test_evaluate_helpers import make_workspace
+
+    workspace = make_workspace(root / ".workspace")
+    for source, target in ((workspace["raw"], "data/raw/sample.jsonl"), (workspace["findings"], "reports/scan/findings.jsonl"),
+                           (workspace["canaries"], "reports/anonymize/canaries.json"),
+                           (workspace["data"] / "train.jsonl", "data/anonymized/train.jsonl"),
+                           (workspace["data"] / "holdout.jsonl", "data/anonymized/holdout.jsonl")):  # fmt: skip
+        (root / target).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, root / target)
+    scan = json.loads((root / "reports/scan/summary.json").read_text())
+    scan["files"] = {str(root / "data/raw/sample.jsonl"): {**scan["files"]["data/raw/sample.jsonl"],
+                                                            "sha256": sha256(root / "data/raw/sample.jsonl")}}
+    write_json(root / "reports/scan/summary.json", scan)
     base_dir = root / "models/base"
     base_dir.mkdir(parents=True, exist_ok=True)
     files = {p.name: sha256(p) for p in sorted(Path(base).iterdir()) if p.is_file()} if base else {"config.json": "cd" * 32}
+    if base:  # the real model, so that the spot check can load it
+        for name in files:
+            shutil.copyfile(Path(base) / name, base_dir / name)
     write_json(base_dir / "digest.json", {"files": files})
     adapter_dir = root / "models/adapter"
     if adapter is not None:
@@ -181,9 +204,37 @@ def make_repo(root: Path, adapter: Path | None = None, base: Path | None = None)
         adapter_dir.mkdir(parents=True)
         write_json(adapter_dir / "adapter_config.json", {"peft_type": "LORA", "base_model_name_or_path": "models/base"})
         (adapter_dir / "adapter_model.safetensors").write_bytes(b"placeholder")
-    (root / "reports/scan/findings.jsonl").write_text('{"record_id": "a", "entity_type": "PERSON"}\n', encoding="utf-8")
+    if adapter is not None and base is not None:
+        measure_leakage(root)
+    else:
+        write_json(root / "reports/eval/leakage_details.json", {"canary": {"canaries": []}, "extraction": {"targets": []}})
     seal(root)
     return root
+
+
+def measure_leakage(root: Path) -> None:
+    """The canary and extraction figures of leakage.json and leakage_details.json, as evaluate measures them."""
+    from pipeline.evaluate import EvalParams
+    from pipeline.evaluate.leakage import canary_probe, extraction_probe, load_canaries
+    from pipeline.evaluate.model import load_scoring_model
+    from pipeline.evaluate.targets import collect_targets, split_ids
+    from pipeline.hardware import choose_compute_dtype
+
+    config = EvalParams.model_validate(EVAL_PARAMS)
+    scoring = load_scoring_model(root / "models/base", root / "models/adapter", "nf4", "cpu",
+                                 choose_compute_dtype("auto", "cpu").dtype)  # fmt: skip
+    canary, canary_details = canary_probe(scoring, load_canaries(root / "reports/anonymize/canaries.json"), config)
+    types = list(dict.fromkeys([*config.extraction.entity_types, *config.inference.entity_types]))
+    targets = collect_targets([root / "data/raw/sample.jsonl"], root / "reports/scan/findings.jsonl",
+                              split_ids(root / "data/anonymized/train.jsonl"), types, scoring.tokenizer, seed=config.seed)
+    wanted = set(config.extraction.entity_types)
+    chosen = [t for t in targets.targets if t.entity_type in wanted][: config.extraction.prompts]
+    extraction, extraction_details = extraction_probe(scoring, chosen, config)
+    report = json.loads((root / "reports/eval/leakage.json").read_text())
+    report["canary"] = canary
+    report["extraction"] = {**report["extraction"], **extraction}
+    write_json(root / "reports/eval/leakage.json", report)
+    write_json(root / "reports/eval/leakage_details.json", {"canary": canary_details, "extraction": extraction_details})
 
 
 def edit_json(path: Path, dotted: str, value) -> None:
@@ -216,6 +267,9 @@ def paths_for(root: Path):
         train_summary=root / "reports/train/summary.json",
         benchmarks=root / "reports/eval/benchmarks.json",
         leakage=root / "reports/eval/leakage.json",
+        leakage_details=root / "reports/eval/leakage_details.json",
+        findings=root / "reports/scan/findings.jsonl",
+        canaries=root / "reports/anonymize/canaries.json",
         adapter=root / "models/adapter",
         base=root / "models/base",
         train_data=root / "data/anonymized/train.jsonl",

@@ -115,9 +115,9 @@ def check_chain(ev: Evidence) -> list[Link]:
         return links[key]
 
     # 1. What DVC saw each stage write.
-    findings = p.scan_summary.with_name("findings.jsonl")
-    checked = [p.scan_summary, findings, p.anonymize_summary, p.residual, p.train_data, p.holdout_data,
-               p.train_summary, p.benchmarks, p.leakage]  # fmt: skip
+    findings = p.findings
+    checked = [p.scan_summary, findings, p.anonymize_summary, p.residual, p.canaries, p.train_data, p.holdout_data,
+               p.train_summary, p.benchmarks, p.leakage, p.leakage_details]  # fmt: skip
     for path in checked:
         entry = locked.get(_key(path))
         if entry is None:

@@ -22,7 +22,8 @@ quarantined counts, erasure requests applied, the leak probes), ``mahrem_governa
 (each source's legal basis, the narrowest sharing scope and the source that sets it,
 whether every source allows transfer abroad), ``mahrem_evaluation`` (benchmarks and
 training figures), ``mahrem_signer`` (key id, development key or not) and ``mahrem_chain``
-(the chain of custody signoff re-derived: every file's SHA-256 and which stage recorded it).
+(the chain of custody signoff re-derived: every file's SHA-256 and which stage recorded it)
+and ``mahrem_spot_check`` (what signoff re-measured with the adapter it signed).
 
 Nothing here holds a personal-data value: counts, types, digests and policy citations only.
 """
@@ -50,7 +51,7 @@ BUILDER_ID = "urn:mahrem:slsa:builder:mahrem-signoff"
 PROVENANCE_FILE = "provenance.json"
 EXTENSIONS = (
     "mahrem_bundle", "mahrem_gate", "mahrem_privacy", "mahrem_governance", "mahrem_evaluation", "mahrem_signer",
-    "mahrem_chain",
+    "mahrem_chain", "mahrem_spot_check",
 )
 
 

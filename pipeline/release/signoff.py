@@ -29,6 +29,7 @@ from pipeline.keys import SigningKey
 from pipeline.release.bundle import ADAPTER_CONFIG, ADAPTER_WEIGHTS, BUNDLE_FILES, SUBJECT_FILES, staged_dir
 from pipeline.release.card import CARD_FILE, render_card
 from pipeline.release.chain import check_chain
+from pipeline.release.spotcheck import SpotCheckFailed, spot_check
 from pipeline.release.evidence import Evidence, EvidenceError, EvidencePaths, load_evidence
 from pipeline.release.gate import GateFailed, GateResult, evaluate_gate
 from pipeline.release.policy import LoadedReleasePolicy
@@ -209,6 +210,15 @@ def signoff(
     for name in (ADAPTER_CONFIG, ADAPTER_WEIGHTS):
         if not (paths.adapter / name).is_file():
             raise EvidenceError(f"{paths.adapter / name}: not found (written by the train stage: run `dvc repro train`).")
+    spot = spot_check(evidence, rp.gate.canary.repetitions)  # the very adapter it is about to sign
+    if spot.problems:
+        if bundle_dir.exists():
+            shutil.rmtree(bundle_dir)
+        raise SpotCheckFailed(
+            "the spot check re-measured a sample of the evidence with the adapter and disagrees with the reports, "
+            "so nothing was signed:\n" + "\n".join(f"  - {problem}" for problem in spot.problems)
+            + "\nRe-run the pipeline (`dvc repro evaluate signoff`); never edit a report."
+        )
 
     from pipeline.pii.policy import load_policy
 
@@ -223,6 +233,7 @@ def signoff(
         },
         "mahrem_gate": {"policy": str(policy.path), "policy_sha256": policy.digest, **gate.to_json()},
         "mahrem_chain": {"links": [link.to_json() for link in chain], "checked": "dvc.lock MD5s and stage digests"},
+        "mahrem_spot_check": spot.to_json(),
         "mahrem_privacy": _privacy(evidence),
         "mahrem_governance": gov,
         "mahrem_evaluation": _evaluation(evidence),
