@@ -641,3 +641,11 @@ def test_verify_with_an_unreadable_public_key_is_a_clear_error(released, tmp_pat
     bad.write_text("not a key\n")
     with pytest.raises(SignatureError, match="not a PEM public key"):
         verify_bundle(released[1], bad)
+
+
+def test_signoff_stage_depends_on_everything_the_chain_and_spot_check_read():
+    stages = yaml.safe_load((REPO_ROOT / "dvc.yaml").read_text())["stages"]
+    deps = set(stages["signoff"]["deps"])
+    assert {"models/adapter", "models/base", "data/raw", "reports/scan/findings.jsonl", "reports/anonymize/canaries.json",
+            "reports/eval/leakage.json", "reports/eval/leakage_details.json"} <= deps  # fmt: skip
+    assert "evaluate" in stages["signoff"]["params"]
