@@ -78,8 +78,8 @@ def _locked_outputs(lock: Path) -> tuple[set[str], dict[str, tuple[str, str]]]:
     outputs: dict[str, tuple[str, str]] = {}
     for stage, entry in stages.items():
         for out in (entry or {}).get("outs") or []:
-            md5 = str(out.get("md5") or "")
-            if isinstance(out, dict) and out.get("path") and md5 and not md5.endswith(".dir"):
+            md5 = str(out.get("md5") or "") if isinstance(out, dict) else ""
+            if md5 and out.get("path") and not md5.endswith(".dir"):
                 outputs[_key(Path(lock).parent / out["path"])] = (stage, md5)
     return set(stages), outputs
 
