@@ -52,7 +52,8 @@ def _warn_development(what: str, path: Path) -> None:
         f"WARNING: using the DEVELOPMENT {what} at {path}. It is fine for trying Mahrem, "
         f"not for real data: set {PSEUDONYM_ENV if 'pseudonym' in what else SIGNING_ENV}."
     )
-    log.warning(message)
+    if log.hasHandlers():  # an application that configured logging gets it there too; with none
+        log.warning(message)  # configured, logging's last-resort handler would print it a second time
     try:
         from rich.console import Console
 
