@@ -40,41 +40,41 @@ def only_result(recognizer, text: str):
         # number + name + type, and what follows it on the same line
         ("Send it to 1600 Pennsylvania Ave NW, Washington, DC 20500 by Friday.",
          "1600 Pennsylvania Ave NW, Washington, DC 20500"),
-        ("We moved to 24 Clarke Avenue last spring.", "24 Clarke Avenue"),
-        ("The restaurant is at 2450 Crown St", "2450 Crown St"),
-        ("Ship to 90 Whitchurch Road, Springfield, IL 62704 please", "90 Whitchurch Road, Springfield, IL 62704"),
+        ("We moved to 58 Harrow Avenue last spring.", "58 Harrow Avenue"),
+        ("The bakery is at 3170 Maple St", "3170 Maple St"),
+        ("Ship to 41 Ashdown Road, Dayton, OH 45402 please", "41 Ashdown Road, Dayton, OH 45402"),
         ("Visit 350 Fifth Avenue, New York, NY 10118 today", "350 Fifth Avenue, New York, NY 10118"),
         ("221B Baker Street, London NW1 6XE", "221B Baker Street, London NW1 6XE"),
         ("Apartment 4B, 77 Sunset Blvd, Los Angeles, CA 90028", "Apartment 4B, 77 Sunset Blvd, Los Angeles, CA 90028"),
         ("Flat 3, 12 High Street, Oxford OX1 4AA", "Flat 3, 12 High Street, Oxford OX1 4AA"),
         # type first (Romance, Slavic), number after or before
-        ("Josef gave me his address: Via Roma 131", "Via Roma 131"),
-        ("Rua João Pessoa 1636", "Rua João Pessoa 1636"),
+        ("Lucia gave me her address: Via Garibaldi 87", "Via Garibaldi 87"),
+        ("Rua Augusta 1480", "Rua Augusta 1480"),
         ("Calle de Alcalá 42, 28014 Madrid", "Calle de Alcalá 42, 28014 Madrid"),
         ("Via del Corso 12, 00186 Roma RM", "Via del Corso 12, 00186 Roma RM"),
         ("ul. Marszałkowska 10/16, 00-590 Warszawa", "ul. Marszałkowska 10/16, 00-590 Warszawa"),
-        ("cormac lives at 36 rue de pologne, near the park", "36 rue de pologne"),
+        ("nadia lives at 14 rue de lorraine, near the park", "14 rue de lorraine"),
         ("7, boulevard Haussmann\n75009 Paris", "7, boulevard Haussmann\n75009 Paris"),
         ("55 Rue du Faubourg Saint-Honoré, 75008 Paris", "55 Rue du Faubourg Saint-Honoré, 75008 Paris"),
         # Germanic / Nordic / Finnish / Hungarian: type glued to the name or after it
-        ("The bus station is on Puruntie 82", "Puruntie 82"),
-        ("Gesterbyntie 68", "Gesterbyntie 68"),
+        ("The bus station is on Koulutie 17", "Koulutie 17"),
+        ("Kirkkotie 23", "Kirkkotie 23"),
         ("Prinsengracht 263, 1016 GV Amsterdam", "Prinsengracht 263, 1016 GV Amsterdam"),
         ("Drottninggatan 5, 111 51 Stockholm", "Drottninggatan 5, 111 51 Stockholm"),
         ("Passauer Strasse 33, 94032 Passau", "Passauer Strasse 33, 94032 Passau"),
         ("I live at Karl Johans gate 5, 0154 Oslo.", "Karl Johans gate 5, 0154 Oslo"),
         ("Andrássy út 60, 1062 Budapest", "Andrássy út 60, 1062 Budapest"),
-        ("Address:\n376 Rákóczi út 13. Suite 104 Veszprém VE.", "376 Rákóczi út 13. Suite 104 Veszprém VE"),
+        ("Address:\n512 Petőfi út 8. Suite 207 Győr GS.", "512 Petőfi út 8. Suite 207 Győr GS"),
         # a building number and a unit before the street are part of it
-        ("Return to 6108 Friedhofstrasse 33 Suite 979 BIBER Upper Austria",
-         "6108 Friedhofstrasse 33 Suite 979 BIBER Upper Austria"),
-        ("Mrs. Barbara Yudina Apt. 675 62314 Mellemvej 32\nAalborg NO 9100",
-         "Apt. 675 62314 Mellemvej 32\nAalborg NO 9100"),
+        ("Return to 4270 Lindenstrasse 19 Suite 315 GRAZ Styria",
+         "4270 Lindenstrasse 19 Suite 315 GRAZ Styria"),
+        ("Mrs. Inga Holm Apt. 214 73105 Skovvej 18\nOdense SD 5000",
+         "Apt. 214 73105 Skovvej 18\nOdense SD 5000"),
         # US military mail
-        ("The restaurant is located at PSC 3294, Box 9168\nAPO AA 61487. It serves great food.",
-         "PSC 3294, Box 9168\nAPO AA 61487"),
-        ("my new address is USS Lorenzen\nFPO AE 25990", "USS Lorenzen\nFPO AE 25990"),
-        ("Send it to Unit 8524 Box 0979\nDPO AA 56703", "Unit 8524 Box 0979\nDPO AA 56703"),
+        ("The restaurant is located at PSC 4471, Box 2206\nAPO AE 09012. It serves great food.",
+         "PSC 4471, Box 2206\nAPO AE 09012"),
+        ("my new address is USS Halvorsen\nFPO AP 96601", "USS Halvorsen\nFPO AP 96601"),
+        ("Send it to Unit 6130 Box 4412\nDPO AE 09498", "Unit 6130 Box 4412\nDPO AE 09498"),
         # P.O. boxes, numbered roads, intersections
         ("Mail it to P.O. Box 1234, Springfield, IL 62704", "P.O. Box 1234, Springfield, IL 62704"),
         ("The farm is at 12345 County Road 12", "12345 County Road 12"),
@@ -88,16 +88,16 @@ def test_address_is_found_with_exact_span(recognizer, text, address):
 @pytest.mark.parametrize(
     ("text", "address"),
     [
-        ("Please return to 9448 175 Iroon Polytechniou Avenue\n Apt. 683\n Soloi\n Cyprus",
-         "9448 175 Iroon Polytechniou Avenue\n Apt. 683\n Soloi\n Cyprus"),
-        ("Please validate the following? 2456 Rue de Virton 38\n Suite 510\n Ettelgem\n Belgium",
-         "2456 Rue de Virton 38\n Suite 510\n Ettelgem\n Belgium"),
-        ("> Alma Jensen\n> 91215 Harjukuja 54\n> Suite 318\n> SEINÄJOKI\n> Finland 38524",
-         "91215 Harjukuja 54\n> Suite 318\n> SEINÄJOKI\n> Finland 38524"),
-        ("Stephan M Urner\n\n4844 Søndergade 52\n Apt. 656\n Brønderslev\n\n Denmark 35018",
-         "4844 Søndergade 52\n Apt. 656\n Brønderslev\n\n Denmark 35018"),
-        ("6570 Jiřího z Poděbrad 1874\n Apt. 008\n Velká Bukovina u Decína\n Czech Republic 67420",
-         "6570 Jiřího z Poděbrad 1874\n Apt. 008\n Velká Bukovina u Decína\n Czech Republic 67420"),
+        ("Please return to 3812 46 Makariou Avenue\n Apt. 209\n Paphos\n Cyprus",
+         "3812 46 Makariou Avenue\n Apt. 209\n Paphos\n Cyprus"),
+        ("Please check this one? 1734 Rue de Namur 12\n Suite 402\n Wavre\n Belgium",
+         "1734 Rue de Namur 12\n Suite 402\n Wavre\n Belgium"),
+        ("> Ilona Virtanen\n> 40320 Koivukuja 9\n> Suite 112\n> TAMPERE\n> Finland 33100",
+         "40320 Koivukuja 9\n> Suite 112\n> TAMPERE\n> Finland 33100"),
+        ("Henrik B Lund\n\n2915 Østergade 14\n Apt. 303\n Hjørring\n\n Denmark 9800",
+         "2915 Østergade 14\n Apt. 303\n Hjørring\n\n Denmark 9800"),
+        ("5213 Václava z Dubé 902\n Apt. 017\n Horní Slavkov u Sokolova\n Czech Republic 35731",
+         "5213 Václava z Dubé 902\n Apt. 017\n Horní Slavkov u Sokolova\n Czech Republic 35731"),
     ],
 )  # fmt: skip
 def test_multi_line_address_is_one_span(recognizer, text, address):
@@ -108,12 +108,12 @@ def test_multi_line_address_is_one_span(recognizer, text, address):
     ("text", "address"),
     [
         # the next line joins only as far as it reads as an address
-        ("send a new one to 1987 74 Diakou Street\n Suite 680\n Kissousa\n Cyprus 36903? I am in Nicosia",
-         "1987 74 Diakou Street\n Suite 680\n Kissousa\n Cyprus 36903"),
-        ("I'll meet you at Tungata 11\n Apt. 322\n Höfn\n Iceland 72399 after the concert.",
-         "Tungata 11\n Apt. 322\n Höfn\n Iceland 72399"),
-        ("Billing address:\n6108 Friedhofstrasse 33\n Suite 979\n Wien\n Austria 1010\nPhone: 555 1234",
-         "6108 Friedhofstrasse 33\n Suite 979\n Wien\n Austria 1010"),
+        ("send a new one to 2264 31 Kennedy Street\n Suite 415\n Limassol\n Cyprus 3035? I am in Larnaca",
+         "2264 31 Kennedy Street\n Suite 415\n Limassol\n Cyprus 3035"),
+        ("I'll meet you at Laugavegur 27\n Apt. 118\n Selfoss\n Iceland 800 after the concert.",
+         "Laugavegur 27\n Apt. 118\n Selfoss\n Iceland 800"),
+        ("Billing address:\n4270 Lindenstrasse 19\n Suite 315\n Wien\n Austria 1010\nPhone: 555 1234",
+         "4270 Lindenstrasse 19\n Suite 315\n Wien\n Austria 1010"),
         ("Jane Doe\n12 Main Street\nSpringfield, IL 62704\n\nThank you for your order",
          "12 Main Street\nSpringfield, IL 62704"),
         ("I live at 12 Main Street. Then I moved away.", "12 Main Street"),
@@ -128,11 +128,11 @@ def test_address_stops_at_sentence_text(recognizer, text, address):
 
 
 def test_bare_name_and_number_with_address_cue_is_found(recognizer):
-    assert found(recognizer, "Tosh lives at Allika 46, Tallinn") == ["Allika 46, Tallinn"]
+    assert found(recognizer, "Marek lives at Kuuse 12, Tartu") == ["Kuuse 12, Tartu"]
 
 
 def test_bare_name_and_number_followed_by_unit_is_found(recognizer):
-    text = "0138 Brisas 6802\n Suite 084\n Montevideo\n Uruguay 11000"
+    text = "0427 Ombues 3315\n Suite 061\n Salto\n Uruguay 50000"
     assert found(recognizer, text) == [text]
 
 
@@ -150,7 +150,7 @@ def test_lower_case_street_needs_a_cue(recognizer):
 
 @pytest.mark.parametrize(
     ("text", "postcode"),
-    [("my zip code is 35350", "35350"), ("ZIP: 3520", "3520"), ("Postcode: SW1A 1AA", "SW1A 1AA"),
+    [("my zip code is 48213", "48213"), ("ZIP: 3520", "3520"), ("Postcode: SW1A 1AA", "SW1A 1AA"),
      ("postal code 1100-053", "1100-053")],
 )  # fmt: skip
 def test_postcode_after_a_cue_is_found(recognizer, text, postcode):
@@ -160,20 +160,20 @@ def test_postcode_after_a_cue_is_found(recognizer, text, postcode):
 
 
 def test_postcode_without_cue_or_street_is_not_found(recognizer):
-    assert found(recognizer, "Order 35350 shipped, 2 of 54005 items left") == []
+    assert found(recognizer, "Order 48213 shipped, 2 of 61007 items left") == []
 
 
-@pytest.mark.parametrize("unit", ["Suite 464", "Apt. 117", "Apartment 12B", "Ste 300"])
+@pytest.mark.parametrize("unit", ["Suite 238", "Apt. 509", "Apartment 12B", "Ste 300"])
 def test_lone_unit_is_found_with_a_lower_score(recognizer, unit):
     result = only_result(recognizer, f"Please deliver to {unit}")
     assert result.score == pytest.approx(0.5)
 
 
 def test_scores_rise_with_the_parts_of_an_address(recognizer):
-    lone_unit = only_result(recognizer, "Suite 464").score
+    lone_unit = only_result(recognizer, "Suite 238").score
     common_noun_street = only_result(recognizer, "12 Market Place").score
-    street = only_result(recognizer, "24 Clarke Avenue").score
-    full = only_result(recognizer, "24 Clarke Avenue, Springfield, IL 62704").score
+    street = only_result(recognizer, "58 Harrow Avenue").score
+    full = only_result(recognizer, "58 Harrow Avenue, Dayton, OH 45402").score
     assert lone_unit < common_noun_street < street < full == pytest.approx(0.85)
 
 
@@ -221,7 +221,7 @@ def test_ordinary_sentence_is_not_an_address(recognizer, text):
 
 
 def test_result_names_the_recognizer_and_the_entity(recognizer):
-    result = only_result(recognizer, "24 Clarke Avenue")
+    result = only_result(recognizer, "58 Harrow Avenue")
     assert result.entity_type == entities.ADDRESS
     assert result.recognition_metadata["recognizer_name"] == "StreetAddressRecognizer"
     assert result.analysis_explanation.recognizer == "StreetAddressRecognizer"
@@ -229,7 +229,7 @@ def test_result_names_the_recognizer_and_the_entity(recognizer):
 
 
 def test_other_entities_requested_means_no_work(recognizer):
-    assert recognizer.analyze("24 Clarke Avenue", ["PERSON"], None) == []
+    assert recognizer.analyze("58 Harrow Avenue", ["PERSON"], None) == []
 
 
 def test_registry_serves_it_for_its_language():
@@ -254,7 +254,7 @@ def test_registry_serves_it_for_its_language():
         "12 Main Street\n",
         "Hauptstraße 5 Suite 12, Berlin, DE 10115\n",
         "Springfield\n",
-        "address: Allika 46 ",
+        "address: Kuuse 12 ",
         "PSC 1 Box 2 ",
         "de la ",
     ],

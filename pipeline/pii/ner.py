@@ -3,12 +3,12 @@
 :class:`EnglishNerRecognizer` is Presidio's ``SpacyRecognizer`` plus one hook,
 :func:`refine_span`, applied to every entity the English model reports:
 
-* a possessive ``'s`` is not part of a name ("Bryan Maclean's" → "Bryan Maclean");
+* a possessive ``'s`` is not part of a name ("Ayla Demirtaş's" → "Ayla Demirtaş");
 * a leading article is not part of a place or an organisation ("the United States");
 * a DATE_TIME without a digit is dropped: "next week", "this month" and "a couple of
   months" identify no one, while "12 March 1985" or "2006-04-07" may.
 
->>> refine_span("PERSON", "I love Bryan Maclean's songs", 7, 22)
+>>> refine_span("PERSON", "I love Ayla Demirtaş's songs", 7, 22)
 (7, 20)
 >>> refine_span("LOCATION", "I moved to the United States", 11, 28)
 (15, 28)

@@ -12,8 +12,8 @@ issues it, examples that are doctests):
 * :mod:`.address` → ADDRESS: chained Mah./Cad./Sok./No:/Daire/ilçe-il parts;
 * :mod:`.credit_card` → CREDIT_CARD: Luhn and issuer prefix, Troy (9792) included;
 * :mod:`.url` → URL: scheme, ``www.`` or a bare host on a public suffix;
-* :mod:`.street_address` → ADDRESS: international street lines ("24 Clarke Avenue",
-  "Via Roma 131", "Friedhofstrasse 33", "PSC 3294, Box 9168 / APO AA 61487") with the
+* :mod:`.street_address` → ADDRESS: international street lines ("58 Harrow Avenue",
+  "Via Garibaldi 87", "Lindenstrasse 19", "PSC 4471, Box 2206 / APO AE 09012") with the
   unit, city, region, country and postcode that follow them.
 
 PASSPORT is data, not code: ``policies/recognizers/tr_patterns.yaml``, loaded with

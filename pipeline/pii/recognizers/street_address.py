@@ -5,14 +5,14 @@ country, postcode. The street line has one of a few shapes the world's postal
 services document (UPU's "Postal addressing systems in member countries",
 https://www.upu.int; USPS Publication 28 for the US suffixes and military mail):
 
-* **number + name + type** — English: "221B Baker Street", "2450 Crown St",
+* **number + name + type** — English: "221B Baker Street", "3170 Maple St",
   "350 Fifth Avenue"; the type is one of USPS's street suffixes or its abbreviation;
-* **type + name + number** — Romance and Slavic: "Via Roma 131", "Rua João Pessoa 1636",
-  "ul. Grochowa 80"; also with the number first: "36 rue de Pologne";
+* **type + name + number** — Romance and Slavic: "Via Garibaldi 87", "Rua Augusta 1480",
+  "ul. Grochowa 80"; also with the number first: "14 rue de Lorraine";
 * **name(+type) + number** — Germanic, Nordic, Finnish, Hungarian: the type is glued to
-  the name ("Friedhofstrasse 33", "Søndergade 52", "Puruntie 82", "Hlíðarvegur 97")
-  or follows it ("Passauer Strasse 33", "Rákóczi út 13", "Karl Johans gate 5");
-* **US military mail** — "PSC 3294, Box 9168 / APO AA 61487", "USS Lorenzen / FPO AE 25990";
+  the name ("Lindenstrasse 19", "Østergade 14", "Koulutie 17", "Laugavegur 27")
+  or follows it ("Passauer Strasse 33", "Petőfi út 8", "Karl Johans gate 5");
+* **US military mail** — "PSC 4471, Box 2206 / APO AE 09012", "USS Halvorsen / FPO AP 96601";
 * **P.O. Box 123**, a numbered road ("12345 County Road 12"), an intersection ("corner of
   Main St and Elm Ave"), and a unit on its own: "Suite 464", "Apt. 117".
 
@@ -23,11 +23,11 @@ code, capitalised place names ("Springfield", "Velká Bukovina u Decína", "UNIT
 KINGDOM"). A new line joins the address only when all of it reads as address parts,
 or when what it starts with includes a unit or postcode ("Cyprus 36903? I am in…"
 keeps "Cyprus 36903"). Sentence text — a lower-case word, a function word, a weekday —
-ends the span. A building number written before the street ("6108 Friedhofstrasse 33")
+ends the span. A building number written before the street ("4270 Lindenstrasse 19")
 and a unit before it on the same line are included.
 
 What is *not* an address on its own: a capitalised word and a number ("Windows 10",
-"Chapter 12", "Allika 46"), a lower-case street ("12 main street"), or a street type that
+"Chapter 12", "Kuuse 12"), a lower-case street ("12 main street"), or a street type that
 is mostly a place ("Central Park", "Paradise Valley") — these are reported only with
 evidence: an address cue shortly before ("lives at", "address", "ship to", …), or a unit,
 another street, or a postcode in the same span (a bare number-postcode only before a town,
@@ -43,9 +43,9 @@ box 0.7; a cued postcode 0.6; a lone "Suite 464" 0.5 (0.6 with a town after it).
 >>> text = "Send it to 1600 Pennsylvania Ave NW, Washington, DC 20500 by Friday."
 >>> [(text[r.start:r.end], r.score) for r in recognizer.analyze(text, [])]
 [('1600 Pennsylvania Ave NW, Washington, DC 20500', 0.85)]
->>> text = "Billing address:\\n6108 Friedhofstrasse 33\\n Suite 979\\n Wien\\n Austria 1010\\nPhone: 555"
+>>> text = "Billing address:\\n4270 Lindenstrasse 19\\n Suite 315\\n Wien\\n Austria 1010\\nPhone: 555"
 >>> [text[r.start:r.end] for r in recognizer.analyze(text, [])]
-['6108 Friedhofstrasse 33\\n Suite 979\\n Wien\\n Austria 1010']
+['4270 Lindenstrasse 19\\n Suite 315\\n Wien\\n Austria 1010']
 >>> recognizer.analyze("Chapter 12 is in Section 8 of the Windows 10 manual, page 12.", [])
 []
 """
@@ -110,7 +110,7 @@ _AMBIGUOUS_TYPES_FIRST = frozenset(
 )
 _NEVER_LOWER_CASE_TYPES_FIRST = frozenset("via place route passage largo corso".split())
 # Types written as a separate word after the name, before the number ("Passauer Strasse 33",
-# "Rákóczi út 13", "Karl Johans gate 5"). "gate" and "tie" only lower-case (an airport's
+# "Petőfi út 8", "Karl Johans gate 5"). "gate" and "tie" only lower-case (an airport's
 # "Gate 12", a "Bow Tie").
 _TYPES_BEFORE_NUMBER = frozenset(
     "straße strasse str. gasse weg platz allee damm ufer chaussee laan straat gracht kade plein "
@@ -118,7 +118,7 @@ _TYPES_BEFORE_NUMBER = frozenset(
     "utca u. út útja körút tér tere köz sétány rakpart kapu terrasse ulice náměstí nám. třída".split()
 )
 _LOWER_CASE_ONLY_TYPES = frozenset({"gate", "tie"})
-# Germanic/Nordic/Finnish types glued to the name: "Friedhofstrasse", "Ringvej", "Puruntie".
+# Germanic/Nordic/Finnish types glued to the name: "Lindenstrasse", "Ringvej", "Koulutie".
 _COMPOUND_SUFFIXES = tuple(
     "strasse straße gasse weg platz allee damm ufer chaussee laan straat gracht kade plein dijk "
     "dreef singel steeg hof vej gade vænget stræde straede plads torv veien vegen vei gata gatan "
@@ -292,7 +292,7 @@ def _is_name_token(token: str) -> bool:
 
 
 def _has_compound_suffix(token: str) -> bool:
-    """ "Friedhofstrasse", "Søndergade", "Puruntie", "Hauptstr."; not "brigade", "necktie"."""
+    """ "Lindenstrasse", "Østergade", "Koulutie", "Hauptstr."; not "brigade", "necktie"."""
     lowered = token.lower()
     if lowered in _NOT_COMPOUND:
         return False
@@ -322,7 +322,7 @@ def _type_first_name(type_word: str, tokens: list[tuple[int, int, str]]) -> list
     """The name tokens after a type-first word ("Roma", "de Pologne", "dei Fiorentini")."""
     if type_word.lower() in _NEVER_LOWER_CASE_TYPES_FIRST and not _is_capitalised(type_word):
         return None
-    lower_case = not _is_capitalised(type_word)  # "rue de pologne" may be all lower case
+    lower_case = not _is_capitalised(type_word)  # "rue de lorraine" may be all lower case
     name: list[tuple[int, int, str]] = []
     for token in tokens[:5]:
         word = token[2]
@@ -355,7 +355,7 @@ def _type_first_strength(type_word: str, name: list[tuple[int, int, str]]) -> st
 
 
 def _number_first(text: str, match: re.Match[str]) -> _Street | None:
-    """ "221B Baker Street", "36 rue de Pologne", "1211 Avenue of the Americas"."""
+    """ "221B Baker Street", "14 rue de Lorraine", "1211 Avenue of the Americas"."""
     tokens = _tokens(text, match.start("rest"), match.end("rest"))
     if len(tokens) > 1 and tokens[0][2].lower() in _DIRECTIONS:
         tokens = tokens[1:]  # "123 N. Main St"
@@ -394,7 +394,7 @@ def _number_first(text: str, match: re.Match[str]) -> _Street | None:
 
 
 def _name_number(text: str, match: re.Match[str]) -> _Street | None:
-    """ "Via Roma 131", "Friedhofstrasse 33", "Rákóczi út 13", or a bare "Allika 46"."""
+    """ "Via Garibaldi 87", "Lindenstrasse 19", "Petőfi út 8", or a bare "Kuuse 12"."""
     tokens = _tokens(text, match.start("name"), match.end("name"))
     following = text[match.end() : match.end() + 12].split()
     if following and following[0].lower().strip(".,") in _QUANTITY_WORDS:
@@ -532,7 +532,7 @@ class _Continuation:
         parts: list[str] = []
         lines = 0
         while len(parts) < MAX_PARTS:
-            # "Rákóczi út 13. Suite 104", "utca 121.\nH-7317 Pécs": a dotted house number
+            # "Petőfi út 8. Suite 207", "utca 121.\nH-7317 Pécs": a dotted house number
             # (Hungarian, Czech) continues only into a unit, postcode or street.
             dotted = text.startswith(".", position) and text[position - 1 : position].isdigit()
             after = position + 1 if dotted else position
