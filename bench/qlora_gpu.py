@@ -109,7 +109,7 @@ def _worker(args: argparse.Namespace) -> dict:
     device = torch.device(args.device)
     requested = TrainParams(quantization=args.worker, compute_dtype=args.compute_dtype, threads=args.threads,
                             max_seq_len=args.seq_len, batch_size=args.batch_size)  # fmt: skip
-    config, dtype_choice, _threads = resolve_machine_settings(requested, device)
+    config, settings = resolve_machine_settings(requested, device)
     torch.set_num_threads(config.threads)
     torch.manual_seed(args.seed)
     model = attach_lora(load_base(Path(args.model), config, device), config)
@@ -154,7 +154,7 @@ def _worker(args: argparse.Namespace) -> dict:
         "scoring_path": scoring,
         "quantization": args.worker,
         "compute_dtype": config.compute_dtype,
-        "dtype_reason": dtype_choice.reason,
+        "dtype_reason": settings.dtype.reason,
         "device": name,
         "steps": args.steps,
         "tokens": tokens,

@@ -100,7 +100,7 @@ def _worker(args: argparse.Namespace) -> dict:
         compute_dtype=args.compute_dtype,
     )
     # The same decision the train stage makes (pipeline/hardware.py), for both loops.
-    config, dtype_choice, thread_choice = resolve_machine_settings(requested, torch.device("cpu"))
+    config, settings = resolve_machine_settings(requested, torch.device("cpu"))
     torch.set_num_threads(config.threads)
     base = Path(args.base)
     tokenizer = load_tokenizer(base)
@@ -183,8 +183,8 @@ def _worker(args: argparse.Namespace) -> dict:
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "threads": torch.get_num_threads(),
         "compute_dtype": config.compute_dtype,
-        "dtype_reason": dtype_choice.reason,
-        "threads_reason": thread_choice.reason,
+        "dtype_reason": settings.dtype.reason,
+        "threads_reason": settings.threads.reason,
     }
 
 

@@ -91,9 +91,9 @@ def load_model(model: type[M], path: Path | str, key: str | None = None) -> M:
     return parse_model(model, data, path, prefix=key or "")
 
 
-def file_digest(path: Path | str) -> str:
-    """SHA-256 of a file's bytes, hex (policy digests, manifest subjects)."""
-    digest = hashlib.sha256()
+def file_digest(path: Path | str, algorithm: str = "sha256") -> str:
+    """SHA-256 (or ``algorithm``, e.g. DVC's ``md5``) of a file's bytes, hex (policy digests, manifest subjects)."""
+    digest = hashlib.new(algorithm, usedforsecurity=algorithm != "md5")
     with Path(path).open("rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)

@@ -228,9 +228,28 @@ def choose_threads(requested: int | str, *, environ: dict[str, str] | None = Non
     return ThreadChoice(threads=cores, requested="auto", reason=f"every usable core ({source})")
 
 
-def describe(dtype: DtypeChoice, threads: ThreadChoice) -> str:
-    """One log line: ``float32 on cpu (CPU lacks native bfloat16 …), 2 threads (every usable core …)``."""
-    return f"{dtype.dtype} on {dtype.device} ({dtype.reason}), {threads.threads} threads ({threads.reason})"
+@dataclass(frozen=True)
+class MachineSettings:
+    """The compute dtype and thread count a stage runs with on this machine, each with its reason."""
+
+    dtype: DtypeChoice
+    threads: ThreadChoice
+
+    def as_record(self) -> dict[str, Any]:
+        """What the reports and the provenance record under ``machine``."""
+        return {"compute_dtype": self.dtype.as_record(), "threads": self.threads.as_record()}
+
+    def describe(self) -> str:
+        """One log line: ``float32 on cpu (CPU lacks native bfloat16 …), 2 threads (every usable core …)``."""
+        return (
+            f"{self.dtype.dtype} on {self.dtype.device} ({self.dtype.reason}), "
+            f"{self.threads.threads} threads ({self.threads.reason})"
+        )
+
+
+def choose_settings(compute_dtype: str, threads: int | str, device: str) -> MachineSettings:
+    """:func:`choose_compute_dtype` and :func:`choose_threads` together, for one stage on ``device``."""
+    return MachineSettings(choose_compute_dtype(compute_dtype, device), choose_threads(threads))
 
 
 @contextlib.contextmanager

@@ -18,7 +18,7 @@ from pipeline.release.signing import sign_bundle
 import yaml
 
 from test_release_helpers import (
-    REPO_ROOT, TODAY, build_tiny_adapter, edit_json, make_repo, paths_for, sha256, signed_bundle,
+    REPO_ROOT, TODAY, build_tiny_adapter, edit_json, make_repo, paths_for, seal, sha256, signed_bundle,
 )
 
 BUNDLE_FILES = {"adapter_config.json", "adapter_model.safetensors", "README.md", "provenance.json", "model.sig"}
@@ -491,21 +491,9 @@ def test_evaluated_data_that_is_not_the_trained_data_is_refused(fresh):
     train_data = next(p for p in summary["chain"]["inputs"] if p.endswith("train.jsonl"))
     summary["chain"]["inputs"][train_data] = "f" * 64  # train saw other data than evaluate probed
     (repo / "reports/train/summary.json").write_text(json.dumps(summary))
-    seal_lock_only(repo)
+    seal(repo, chains=False)  # an insider's `dvc commit`
     with pytest.raises(ChainBroken, match=r"train\.jsonl: SHA-256 .* is not the ffffffffffff… the train stage read"):
         _signoff(repo, key)
-
-
-def seal_lock_only(repo: Path) -> None:
-    """An insider's `dvc commit`: dvc.lock takes the reports' current MD5s, their chains stay as edited."""
-    import hashlib
-
-    lock = yaml.safe_load((repo / "dvc.lock").read_text())
-    for entry in lock["stages"].values():
-        for out in entry["outs"]:
-            if not out["md5"].endswith(".dir"):
-                out["md5"] = hashlib.md5((repo / out["path"]).read_bytes()).hexdigest()
-    (repo / "dvc.lock").write_text(yaml.safe_dump(lock))
 
 
 def test_the_spot_check_re_measures_with_the_adapter_and_records_it(fresh):
@@ -530,7 +518,7 @@ def test_forged_canary_figures_committed_to_dvc_are_caught_by_the_spot_check(fre
             forged = exposure_from_rank(row["adapter_rank"], references)
     (repo / "reports/eval/leakage_details.json").write_text(json.dumps(details))
     edit_json(repo / "reports/eval/leakage.json", "canary.by_repetitions.1.adapter_exposure_max", forged)
-    seal_lock_only(repo)
+    seal(repo, chains=False)  # an insider's `dvc commit`
     with pytest.raises(SpotCheckFailed, match=r"canary canary-r1-0 \(×1\): the adapter ranks it \d+ of 61, the evaluate "
                                               r"report says"):
         _signoff(repo, key)
@@ -542,7 +530,7 @@ def test_a_gate_figure_that_is_not_what_the_details_add_up_to_is_caught(fresh):
 
     repo, key = fresh
     edit_json(repo / "reports/eval/leakage.json", "canary.by_repetitions.1.adapter_exposure_max", 0.0)
-    seal_lock_only(repo)
+    seal(repo, chains=False)  # an insider's `dvc commit`
     with pytest.raises(SpotCheckFailed, match="adapter_exposure_max is 0 bits, but the per-canary ranks"):
         _signoff(repo, key)
 
@@ -558,7 +546,7 @@ def test_a_forged_extraction_row_is_caught_by_the_spot_check(fresh):
     picked = sorted(random.Random(1234).sample(range(len(rows)), min(SPOT_PROMPTS, len(rows))))
     rows[picked[0]]["adapter_greedy_hit"] = not rows[picked[0]]["adapter_greedy_hit"]
     (repo / "reports/eval/leakage_details.json").write_text(json.dumps(details))
-    seal_lock_only(repo)
+    seal(repo, chains=False)  # an insider's `dvc commit`
     with pytest.raises(SpotCheckFailed, match=r"extraction prompt for \S+ [0-9a-f]{32}: the adapter's greedy continuation"):
         _signoff(repo, key)
 

@@ -133,16 +133,15 @@ STAGE_FILES = {
 }  # fmt: skip
 
 
-def seal(root: Path) -> None:
+def seal(root: Path, *, chains: bool = True) -> None:
     """What `dvc repro` leaves behind: each report's chain of custody, then dvc.lock's MD5s.
 
-    Call it again after editing a report to play an insider who also ran `dvc commit`.
+    Call it again after editing a report to play a stage that measured it; with
+    ``chains=False`` only dvc.lock follows, as when an insider edits reports and runs `dvc commit`.
     """
-    import hashlib
+    from pipeline.config import chain_record, file_digest
 
-    from pipeline.config import chain_record
-
-    for files in STAGE_FILES.values():
+    for files in STAGE_FILES.values() if chains else ():
         chain = chain_record([root / f for f in files["inputs"]], [root / f for f in files["outputs"]])
         for report in files["report"]:
             data = json.loads((root / report).read_text(encoding="utf-8"))
@@ -154,7 +153,7 @@ def seal(root: Path) -> None:
                 if not f.startswith("models/adapter")]
         lock["stages"][stage] = {
             "cmd": f"bin/mahrem {stage}",
-            "outs": [{"path": f, "hash": "md5", "md5": hashlib.md5((root / f).read_bytes()).hexdigest()} for f in outs]
+            "outs": [{"path": f, "hash": "md5", "md5": file_digest(root / f, "md5")} for f in outs]
             + ([{"path": "models/adapter", "hash": "md5", "md5": "1" * 32 + ".dir"}] if stage == "train" else []),
         }
     (root / "dvc.lock").write_text(yaml.safe_dump(lock), encoding="utf-8")

@@ -19,12 +19,13 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from pipeline.config import ConfigError
+from pipeline.hardware import MachineSettings
 from pipeline.io import InputError
 
 Variant = Literal["base", "adapter"]
@@ -223,3 +224,28 @@ def load_scoring_model(
     return ScoringModel(
         model=model, tokenizer=tokenizer, quantization=quantization, device=device, compute_dtype=compute_dtype
     )
+
+
+@contextlib.contextmanager
+def scoring_session(
+    base_dir: Path,
+    adapter_dir: Path,
+    quantization: str,
+    config: Any,
+    *,
+    device: str | None = None,
+    announce: Callable[[str], None] | None = None,
+) -> Iterator[tuple[ScoringModel, MachineSettings]]:
+    """The scoring model on the device, dtype and threads ``config`` (``evaluate:``) asks for on this machine.
+
+    Evaluate and signoff's spot check both score through it, so they measure alike.
+    ``announce`` receives the machine decision before the weights are read.
+    """
+    from pipeline.hardware import choose_settings, torch_threads
+
+    device = resolve_device(device or config.device)
+    settings = choose_settings(config.compute_dtype, config.threads, device)
+    if announce is not None:
+        announce(settings.describe())
+    with torch_threads(settings.threads.threads):
+        yield load_scoring_model(base_dir, adapter_dir, quantization, device, settings.dtype.dtype), settings

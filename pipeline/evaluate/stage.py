@@ -12,11 +12,10 @@ from typing import Any
 from pipeline.evaluate.benchmarks import prepare_tasks, run_benchmarks
 from pipeline.evaluate.config import EvalParams
 from pipeline.evaluate.leakage import load_canaries, run_probes
-from pipeline.evaluate.model import check_model_dirs, load_scoring_model, read_quantization, resolve_device
+from pipeline.evaluate.model import check_model_dirs, read_quantization, scoring_session
 from pipeline.evaluate.report import render_report
 from pipeline.evaluate.targets import collect_targets, split_ids
 from pipeline.config import chain_record
-from pipeline.hardware import choose_compute_dtype, choose_threads, describe, torch_threads
 from pipeline.io import InputError, atomic_write, write_json
 
 BENCHMARKS = "benchmarks.json"
@@ -91,14 +90,11 @@ def evaluate_adapter(
     check_model_dirs(base_dir, adapter_dir)
     canary_set = load_canaries(canaries)
     quantization = read_quantization(train_summary)
-    device = resolve_device(device or config.device)
-    dtype_choice = choose_compute_dtype(config.compute_dtype, device)
-    thread_choice = choose_threads(config.threads)
-    machine = {"compute_dtype": dtype_choice.as_record(), "threads": thread_choice.as_record()}
     say = progress or (lambda _message: None)
-    with torch_threads(thread_choice.threads):
-        say(f"{describe(dtype_choice, thread_choice)}; loading the base ({quantization}) and the adapter")
-        scoring = load_scoring_model(Path(base_dir), Path(adapter_dir), quantization, device, dtype_choice.dtype)
+    with scoring_session(
+        Path(base_dir), Path(adapter_dir), quantization, config, device=device,
+        announce=lambda line: say(f"{line}; loading the base ({quantization}) and the adapter"),
+    ) as (scoring, settings):
         benchmarks, leakage, details = _score(
             scoring, Path(data_dir), raw_files, Path(findings), canary_set, config, Path(mmlu), Path(tasks_dir), say
         )
@@ -110,9 +106,9 @@ def evaluate_adapter(
         [],
     )
     for report in (benchmarks, leakage):
-        report["compute_dtype"] = dtype_choice.dtype
-        report["threads"] = thread_choice.threads
-        report["machine"] = machine
+        report["compute_dtype"] = settings.dtype.dtype
+        report["threads"] = settings.threads.threads
+        report["machine"] = settings.as_record()
         report["chain"] = chain
     leakage["wall_s_total"] = round(time.perf_counter() - started, 2)
     benchmarks["wall_s_total"] = leakage["wall_s_total"]
@@ -127,12 +123,12 @@ def evaluate_adapter(
     return EvalResult(
         out_dir=out_dir,
         quantization=quantization,
-        device=device,
+        device=scoring.device,
         benchmarks=benchmarks,
         leakage=leakage,
         wall_s=leakage["wall_s_total"],
-        compute_dtype=dtype_choice.dtype,
-        threads=thread_choice.threads,
+        compute_dtype=settings.dtype.dtype,
+        threads=settings.threads.threads,
     )
 
 

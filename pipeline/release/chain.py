@@ -21,7 +21,6 @@ that the bundle's adapter is the one the chain names.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,14 +52,6 @@ class Link:
         if self.dvc_lock_md5:
             out["dvc_lock_md5"] = self.dvc_lock_md5
         return out
-
-
-def _md5(path: Path) -> str:
-    digest = hashlib.md5(usedforsecurity=False)
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _key(path: str | Path) -> str:
@@ -123,7 +114,7 @@ def check_chain(ev: Evidence) -> list[Link]:
         if entry is None:
             raise ChainBroken(f"{path}: not an output of any stage in {p.dvc_lock}. Run `dvc repro`.")
         stage, md5 = entry
-        now = _md5(Path(path))
+        now = file_digest(path, "md5")  # as dvc.lock records it
         if now != md5:
             raise ChainBroken(
                 f"{path}: MD5 {now[:12]}… differs from the {md5[:12]}… that {p.dvc_lock} recorded when the {stage} "

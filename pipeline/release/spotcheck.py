@@ -165,18 +165,13 @@ def _extraction(ev: Evidence, scoring: Any, config: Any, details: dict, result: 
 def spot_check(ev: Evidence, repetitions: str) -> SpotCheckResult:
     """Re-measure the sample (module docstring); the result lists every disagreement."""
     from pipeline.evaluate import EvalParams
-    from pipeline.evaluate.model import load_scoring_model, read_quantization, resolve_device
-    from pipeline.hardware import choose_compute_dtype, choose_threads, torch_threads
+    from pipeline.evaluate.model import read_quantization, scoring_session
 
     config = load_params("evaluate", EvalParams, ev.paths.params)
     details = _details(ev.paths.leakage_details)
-    device = resolve_device(config.device)
-    dtype = choose_compute_dtype(config.compute_dtype, device).dtype
-    result = SpotCheckResult(compute_dtype=dtype)
-    with torch_threads(choose_threads(config.threads).threads):
-        scoring = load_scoring_model(
-            ev.paths.base, ev.paths.adapter, read_quantization(ev.paths.train_summary), device, dtype
-        )
+    quantization = read_quantization(ev.paths.train_summary)
+    with scoring_session(ev.paths.base, ev.paths.adapter, quantization, config) as (scoring, settings):
+        result = SpotCheckResult(compute_dtype=settings.dtype.dtype)
         _canaries(ev, scoring, config, repetitions, details, result)
         _extraction(ev, scoring, config, details, result)
     return result

@@ -96,7 +96,9 @@ def load_base(base_dir: Path, config: TrainParams, device: torch.device) -> Any:
     if not (base_dir / "config.json").is_file():
         raise BaseLoadError(f"{base_dir}: no config.json — not a Hugging Face model directory. Run `mahrem base`.")
     dtype = compute_dtype(config, device)
-    kwargs: dict[str, Any] = {"config": _plain_config(base_dir)}
+    # The tensors left unquantized (embeddings, norms) are loaded in the compute dtype too;
+    # see attach_lora for why they are not upcast to float32 for bfloat16.
+    kwargs: dict[str, Any] = {"config": _plain_config(base_dir), "dtype": dtype}
     if config.quantized:
         kwargs["quantization_config"] = BitsAndBytesConfig(
             load_in_4bit=True,
@@ -104,16 +106,11 @@ def load_base(base_dir: Path, config: TrainParams, device: torch.device) -> Any:
             bnb_4bit_use_double_quant=config.double_quant,
             bnb_4bit_compute_dtype=dtype,
         )
-        # The tensors left unquantized (embeddings, norms) are loaded in the compute dtype too;
-        # see attach_lora for why they are not upcast to float32 for bfloat16.
-        kwargs["dtype"] = dtype
         # bitsandbytes quantizes while loading, on the device the weights are mapped to.
         if device.type == "cuda":
             kwargs["device_map"] = {"": device.index if device.index is not None else torch.cuda.current_device()}
         else:
             kwargs["device_map"] = {"": "cpu"}
-    else:
-        kwargs["dtype"] = dtype
     with _quiet_loading():
         model = AutoModelForCausalLM.from_pretrained(base_dir, **kwargs)
     if config.quantized:

@@ -30,14 +30,7 @@ from typing import Any
 import torch
 
 from pipeline.config import chain_record
-from pipeline.hardware import (
-    DtypeChoice,
-    ThreadChoice,
-    choose_compute_dtype,
-    choose_threads,
-    describe,
-    torch_threads,
-)
+from pipeline.hardware import MachineSettings, choose_settings, torch_threads
 from pipeline.io import InputError, atomic_dir, atomic_write, write_json
 from pipeline.train.checkpoint import (
     Progress,
@@ -90,15 +83,15 @@ def _versions() -> dict[str, str]:
     return {name: importlib.metadata.version(name) for name in ("torch", "transformers", "peft", "bitsandbytes")}
 
 
-def resolve_machine_settings(config: TrainParams, device: torch.device) -> tuple[TrainParams, DtypeChoice, ThreadChoice]:
+def resolve_machine_settings(config: TrainParams, device: torch.device) -> tuple[TrainParams, MachineSettings]:
     """``config`` with ``compute_dtype`` and ``threads`` made concrete for this machine, and why.
 
     Everything downstream (the model, autocast, the run digest that keys checkpoints) sees the
     concrete values, so a checkpoint written under float32 is never resumed under bfloat16.
     """
-    dtype = choose_compute_dtype(config.compute_dtype, device.type)
-    threads = choose_threads(config.threads)
-    return config.model_copy(update={"compute_dtype": dtype.dtype, "threads": threads.threads}), dtype, threads
+    settings = choose_settings(config.compute_dtype, config.threads, device.type)
+    update = {"compute_dtype": settings.dtype.dtype, "threads": settings.threads.threads}
+    return config.model_copy(update=update), settings
 
 
 @contextlib.contextmanager
@@ -236,9 +229,9 @@ def train_adapter(
     dev = pick_device(device)
     if not base_dir.is_dir():
         raise InputError(f"{base_dir}: no such directory. Build the base model first (`mahrem base`).")
-    config, dtype_choice, thread_choice = resolve_machine_settings(config, dev)
+    config, settings = resolve_machine_settings(config, dev)
     if announce is not None:
-        announce(describe(dtype_choice, thread_choice))
+        announce(settings.describe())
     with _torch_settings(config, dev) as threads:
         tokenizer = load_tokenizer(base_dir)
         pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
@@ -361,7 +354,7 @@ def train_adapter(
             total_params=total_params,
             batches_per_epoch=batches_per_epoch,
             resumed_from=resumed_from,
-            machine={"compute_dtype": dtype_choice.as_record(), "threads": thread_choice.as_record()},
+            machine=settings.as_record(),
         )
         # The chain of custody: the data and base it trained on, the adapter it wrote.
         summary["chain"] = chain_record(
