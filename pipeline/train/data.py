@@ -23,7 +23,9 @@ mapping: a token is learned when its characters overlap an assistant span.
 ``datasets``) under ``work_dir/tokenized/<key>/``, where the key covers the two data
 files' SHA-256, the tokenizer (vocabulary, merges, special tokens, chat template) and
 ``max_seq_len``. ``work_dir`` is outside every DVC output, so the cache survives a
-``dvc repro`` that deletes the stage's outputs.
+``dvc repro`` that deletes the stage's outputs. Each row also keeps its record's ``id``
+(``record_id``; the anonymized id, never content) so the stage can say which records it
+trained on (``seen.json``, :mod:`pipeline.train.seen`).
 """
 
 from __future__ import annotations
@@ -45,7 +47,8 @@ from pipeline.train.errors import ChatTemplateError
 IGNORE_INDEX = -100
 SPLITS = ("train", "holdout")
 # Bump when the tokenization or masking rules change: old caches are then never reused.
-TOKENIZATION_VERSION = 1
+# 2: rows carry their record's id (``record_id``).
+TOKENIZATION_VERSION = 2
 # Records of a shuffled "megabatch" of this many batches are sorted by length before being
 # cut into batches (the scheme of transformers' LengthGroupedSampler): batches hold records
 # of similar length, yet which records meet in a batch still changes with the seed/epoch.
@@ -154,7 +157,7 @@ class SplitStats:
 class TokenizedData:
     """The tokenized splits (memory-mapped Arrow) and their counts."""
 
-    train: Any  # datasets.Dataset with input_ids, labels, length
+    train: Any  # datasets.Dataset with input_ids, labels, length, record_id (in file order)
     holdout: Any
     stats: dict[str, SplitStats]
     cache_dir: Path
@@ -190,7 +193,12 @@ def _rows(path: str, tokenizer: Any, max_seq_len: int, counts: dict[str, int]) -
             continue
         counts["tokens"] += len(tokenized.input_ids)
         counts["label_tokens"] += tokenized.label_count
-        yield {"input_ids": tokenized.input_ids, "labels": tokenized.labels, "length": len(tokenized.input_ids)}
+        yield {
+            "input_ids": tokenized.input_ids,
+            "labels": tokenized.labels,
+            "length": len(tokenized.input_ids),
+            "record_id": record.id,
+        }
     if bad:
         first = bad[0]
         raise InputError(
@@ -216,7 +224,12 @@ def load_tokenized(tokenizer: Any, data_dir: Path, work_dir: Path, max_seq_len: 
     key = hashlib.sha256(json.dumps(key_material, sort_keys=True).encode()).hexdigest()[:24]
     cache = work_dir / "tokenized" / key
     features = Features(
-        {"input_ids": Sequence(Value("int32")), "labels": Sequence(Value("int32")), "length": Value("int32")}
+        {
+            "input_ids": Sequence(Value("int32")),
+            "labels": Sequence(Value("int32")),
+            "length": Value("int32"),
+            "record_id": Value("string"),
+        }
     )
     hit = (cache / "stats.json").is_file()
     bars = is_progress_bar_enabled()

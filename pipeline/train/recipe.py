@@ -54,10 +54,13 @@ from pipeline.train.model import (
     token_loss_sum,
     trainable_state,
 )
+from pipeline.train.seen import SeenRecords, build_seen, check_seen, tally_seen, write_seen
 
 ProgressCallback = Callable[[int, int, dict[str, float]], None]
 
 SUMMARY_FILE = "summary.json"
+# Which records of train.jsonl were trained on, how often (ids and counts only; pipeline/train/seen.py).
+SEEN_FILE = "seen.json"
 LIVE_DIR = "live"
 REPORT_FILE = "report.html"
 # train_loss_final is the mean of the last few step losses: a single step's loss on four
@@ -120,6 +123,21 @@ def _portable_base_name(base_dir: Path) -> str:
 
 def _to(batch: dict[str, torch.Tensor], device: torch.device) -> dict[str, torch.Tensor]:
     return {key: value.to(device) for key, value in batch.items()}
+
+
+def eval_subset(holdout: Any, eval_records: int) -> Any:
+    """The holdout rows the train stage scores: the first ``eval_records`` in file order (0 = all).
+
+    Rows are the usable records (those with a label token), in the order of holdout.jsonl.
+    """
+    if not eval_records or eval_records >= len(holdout):
+        return holdout
+    return holdout.select(range(eval_records))
+
+
+def _label_tokens(rows: Any) -> int:
+    """Tokens scored in ``rows``: labelled tokens after the first (nothing predicts the first)."""
+    return sum(sum(1 for label in labels[1:] if label != IGNORE_INDEX) for labels in rows["labels"])
 
 
 @torch.no_grad()
@@ -216,10 +234,13 @@ def train_adapter(
 ) -> TrainResult:
     """Train a LoRA adapter on ``data_dir/train.jsonl``; write it to ``out_dir`` (PEFT format).
 
-    ``report_dir`` receives ``summary.json`` (metrics), ``live/`` (DVCLive curves) and
-    ``report.html``. Checkpoints and the tokenization cache go under ``work_dir``; a run
-    interrupted in any way resumes from its last checkpoint when started again with the
-    same inputs and params, and ends with the same adapter bytes as an uninterrupted run.
+    ``report_dir`` receives ``summary.json`` (metrics), ``seen.json`` (which records of
+    ``train.jsonl`` were trained on, how often: :mod:`pipeline.train.seen`), ``live/``
+    (DVCLive curves) and ``report.html``. The holdout loss uses the first
+    ``config.eval_records`` usable holdout records. Checkpoints and the tokenization cache
+    go under ``work_dir``; a run interrupted in any way resumes from its last checkpoint
+    when started again with the same inputs and params, and ends with the same adapter
+    bytes (and the same ``seen.json``) as an uninterrupted run.
     ``progress(step, total_steps, metrics)`` is called after base evaluation (step 0) and
     after each optimizer step, with counts and losses only. ``announce`` receives one line
     saying which compute dtype and thread count were chosen for this machine, and why.
@@ -238,6 +259,7 @@ def train_adapter(
         if pad_id is None:
             raise BaseLoadError(f"{base_dir}: the tokenizer has neither a pad nor an EOS token to pad batches with.")
         data = load_tokenized(tokenizer, data_dir, work_dir, config.max_seq_len)
+        holdout = eval_subset(data.holdout, config.eval_records)
 
         from transformers import get_scheduler, set_seed
 
@@ -290,7 +312,7 @@ def train_adapter(
         for record in state.history:
             _log_live(live, record)
         if checkpoint is None:
-            base_loss = holdout_loss(model, data.holdout, config, pad_id, dev)
+            base_loss = holdout_loss(model, holdout, config, pad_id, dev)
             state.history.append({"step": 0, "holdout_loss": base_loss})
             _log_live(live, state.history[-1])
         if progress is not None:
@@ -325,7 +347,7 @@ def train_adapter(
             state.train_seconds += seconds
             record = {"step": state.step, "loss": step_loss, "lr": lr, "tokens_per_s": nonpad / seconds}
             if state.step == total_steps or (config.eval_every and state.step % config.eval_every == 0):
-                record["holdout_loss"] = holdout_loss(model, data.holdout, config, pad_id, dev)
+                record["holdout_loss"] = holdout_loss(model, holdout, config, pad_id, dev)
             state.history.append(record)
             if config.checkpoint_every and state.step % config.checkpoint_every == 0:
                 save_checkpoint(run_dir, state, trainable_state(model), optimizer, scheduler, digest)
@@ -333,6 +355,27 @@ def train_adapter(
             if progress is not None:
                 progress(state.step, total_steps, {k: v for k, v in record.items() if k != "step"})
         live.end()
+
+        # Computed from the deterministic order, not counted in the loop: a resumed run writes the same file.
+        seen = build_seen(
+            data_dir / "train.jsonl",
+            tally_seen(
+                list(data.train["record_id"]),
+                lengths,
+                batch_size=config.batch_size,
+                seed=config.seed,
+                group_by_length=config.group_by_length,
+                batches_per_epoch=batches_per_epoch,
+                micro_batches=state.micro_batch,
+            ),
+            steps=state.step,
+            micro_batches=state.micro_batch,
+            batches_per_epoch=batches_per_epoch,
+            train_sha256=data.data_digests["train"],
+            max_seq_len=config.max_seq_len,
+        )
+        check_seen(seen, data_dir / "train.jsonl", seen_path=report_dir / SEEN_FILE)
+        write_seen(report_dir / SEEN_FILE, seen)
 
         model.peft_config["default"].base_model_name_or_path = _portable_base_name(base_dir)
         with atomic_dir(out_dir) as tmp, warnings.catch_warnings():
@@ -355,11 +398,13 @@ def train_adapter(
             batches_per_epoch=batches_per_epoch,
             resumed_from=resumed_from,
             machine=settings.as_record(),
+            holdout=holdout,
+            seen=seen,
         )
-        # The chain of custody: the data and base it trained on, the adapter it wrote.
+        # The chain of custody: the data and base it trained on, the adapter and seen.json it wrote.
         summary["chain"] = chain_record(
             [data_dir / "train.jsonl", data_dir / "holdout.jsonl", base_dir / "digest.json"],
-            [p for p in sorted(out_dir.iterdir()) if p.is_file()],
+            [*(p for p in sorted(out_dir.iterdir()) if p.is_file()), report_dir / SEEN_FILE],
         )
         write_json(report_dir / SUMMARY_FILE, summary)
         from pipeline.train.report import render_report
@@ -395,6 +440,8 @@ def _summary(
     batches_per_epoch: int,
     resumed_from: int | None,
     machine: dict[str, Any],
+    holdout: Any,
+    seen: SeenRecords,
 ) -> dict[str, Any]:
     """The metrics file (a contract read by the release gate: keep the key names)."""
     losses = [r["loss"] for r in state.history if "loss" in r]
@@ -423,7 +470,12 @@ def _summary(
         "truncated_records": train_stats.truncated,
         "truncated_records_holdout": holdout_stats.truncated,
         "records_without_labels": train_stats.without_labels + holdout_stats.without_labels,
-        "holdout_tokens_scored": holdout_stats.label_tokens,
+        # The holdout rows the losses above were measured on (train.eval_records) and their scored tokens.
+        "holdout_eval_records": len(holdout),
+        "holdout_tokens_scored": _label_tokens(holdout),
+        # seen.json in two numbers: non-canary records trained on at least once / never.
+        "seen_records": len(seen.members()),
+        "seen_unseen": len(seen.unseen()),
         "resumed_from_step": resumed_from,
         "threads": threads,
         "compute_dtype": config.compute_dtype,

@@ -96,6 +96,9 @@ def render_report(summary: dict[str, Any], history: list[dict[str, float]], conf
         ("trainable parameters", f"{summary['trainable_params']:,} of {summary['total_params']:,} "
          f"({100 * summary['trainable_share']:.2f}%)"),
         ("records (train / holdout)", f"{summary['records_train']} / {summary['records_holdout']}"),
+        ("train records trained on at least once / never (seen.json)",
+         f"{summary['seen_records']} / {summary['seen_unseen']}"),
+        ("holdout records scored for the holdout loss (eval_records)", summary["holdout_eval_records"]),
         ("records truncated to max_seq_len (train / holdout)",
          f"{summary['truncated_records']} / {summary['truncated_records_holdout']}"),
         ("tokens seen / non-pad / trained", f"{summary['tokens_seen']:,} / {summary['tokens_nonpad']:,} / "
