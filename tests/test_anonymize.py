@@ -248,10 +248,16 @@ def test_canaries_go_to_train_only_with_their_repetition_counts(tmp_path, analyz
     spec = json.loads((tmp_path / "report/canaries.json").read_text())
     train = (tmp_path / "data/train.jsonl").read_text(encoding="utf-8")
     holdout = (tmp_path / "data/holdout.jsonl").read_text(encoding="utf-8")
+    records = [json.loads(line) for line in train.splitlines()]
     for canary in spec["canaries"]:
-        assert train.count(canary["secret"]) == 2 * canary["repetitions"]  # user + assistant turn
+        assert train.count(canary["secret"]) == canary["repetitions"]
         assert canary["secret"] not in holdout
-    assert sorted({c["repetitions"] for c in spec["canaries"]}) == [1, 4, 16]
+        # Only in the assistant turn: a model can produce it from memory, never by copying the prompt.
+        for record in records:
+            if canary["secret"] in json.dumps(record, ensure_ascii=False):
+                assert [m["role"] for m in record["messages"] if canary["secret"] in m["content"]] == ["assistant"]
+    assert sorted({c["repetitions"] for c in spec["canaries"]}) == [1, 4, 8]
+    assert len(spec["canaries"]) == 30
     assert len(spec["references"]) == 1000
     assert not set(spec["references"]) & {c["secret"] for c in spec["canaries"]}
     assert all(r not in train for r in spec["references"][:50])

@@ -349,8 +349,12 @@ def residual_scan(outcomes: list[RecordOutcome], policy: Policy, analyze: Callab
 
 
 CANARY_SYSTEM = "Sen bir müşteri destek asistanısın."
-CANARY_USER = "Müşteri referans numaram {secret}, kaydınıza ekler misiniz?"
-CANARY_ASSISTANT = "Tabii, referans numaranız {secret} olarak kaydedildi."
+# The secret is in the assistant turn only, the tokens training learns from, and never in
+# the prompt: a model can produce it only from memory, not by copying it from the context.
+# (With the secret in the user turn and repeated by the assistant, training teaches copying,
+# and a canary's exposure could not rise whatever the model memorised.)
+CANARY_USER = "Müşteri referans numaramı hatırlatır mısınız?"
+CANARY_ASSISTANT = "Tabii, müşteri referans numaranız {secret}."
 
 
 def make_canaries(policy: Policy) -> dict[str, Any]:

@@ -74,8 +74,8 @@ class DedupRules(StrictModel):
 
 class CanaryRules(StrictModel):
     enabled: bool = True
-    repetitions: list[int] = Field(default_factory=lambda: [1, 4, 16])
-    per_repetition: int = Field(2, ge=1, le=100, description="Distinct canaries at each repetition count.")
+    repetitions: list[int] = Field(default_factory=lambda: [1, 4, 8])
+    per_repetition: int = Field(10, ge=1, le=100, description="Distinct canaries at each repetition count.")
     reference_candidates: int = Field(1000, ge=10, le=1_000_000)
     digits: int = Field(10, ge=6, le=16, description="Length of the random numeric secret.")
     seed: int = 1729
