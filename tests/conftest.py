@@ -48,7 +48,7 @@ def build_tiny_tokenizer():
     return fast
 
 
-def build_tiny_llama(tokenizer, seed: int = 0):
+def build_tiny_llama(tokenizer, seed: int = 0, initializer_range: float = 0.02):
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
@@ -65,6 +65,7 @@ def build_tiny_llama(tokenizer, seed: int = 0):
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id,
+        initializer_range=initializer_range,
     )
     return LlamaForCausalLM(config)
 
@@ -92,3 +93,15 @@ def presidio_engine_with(*recognizers):
     ).create_engine()
     registry = RecognizerRegistry(recognizers=list(recognizers), supported_languages=["en"])
     return AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=["en"])
+
+
+@pytest.fixture(scope="session")
+def roomy_model_dir(tmp_path_factory) -> Path:
+    """The tiny Llama with room to memorise: tiny_model_dir's small frozen (tied) embeddings cap its logits
+    near ±1, so no LoRA can make it sure of anything; a larger initialiser range lifts that cap. For the
+    tests that need a model to learn its training data by heart (canaries, membership)."""
+    directory = tmp_path_factory.mktemp("roomy-llama")
+    tokenizer = build_tiny_tokenizer()
+    build_tiny_llama(tokenizer, initializer_range=0.3).save_pretrained(directory)
+    tokenizer.save_pretrained(directory)
+    return directory

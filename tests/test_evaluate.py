@@ -11,7 +11,7 @@ import pytest
 
 from pipeline.config import ConfigError, parse_model
 from pipeline.evaluate import EvalParams, evaluate_adapter
-from pipeline.evaluate.benchmarks import HOLDOUT_PPL, MMLU_LETTER, prepare_tasks, read_mmlu, run_benchmarks, stratified_subset
+from pipeline.evaluate.benchmarks import MMLU_LETTER, prepare_tasks, read_mmlu, run_benchmarks, stratified_subset
 from pipeline.evaluate.model import read_quantization
 from pipeline.evaluate.scoring import sequence_nll
 from pipeline.io import InputError
@@ -66,7 +66,10 @@ def _stage(tiny_model_dir, adapter, workspace, out, config=None, **kwargs):
 
 def test_params_defaults_are_the_shipped_defaults_and_unknown_keys_fail():
     defaults = EvalParams()
-    assert defaults.mmlu.forms == ["letter", "cloze"]
+    assert defaults.mmlu.forms == ["letter"]
+    assert defaults.canary.references == 1000 and defaults.extraction.prompts == 64
+    assert defaults.membership.nonmembers == 200 and defaults.extraction.samples == 0
+    assert defaults.membership.fpr == 0.01 and defaults.general.documents == 100
     assert defaults.inference.candidates == 100
     assert set(defaults.canary.model_dump()) == {"references"}
     with pytest.raises(ConfigError, match="evaluate.mmlu.questionz"):
@@ -167,15 +170,24 @@ def test_lm_eval_scores_base_and_adapter_on_local_tasks(
         tmp_path / "work", tasks_dir=TASKS_DIR, mmlu=workspace["mmlu"], holdout=workspace["data"] / "holdout.jsonl",
         tokenizer=scoring.tokenizer, config=config,
     )
+    if quantization == "none":
+        config = small_params(mmlu={"forms": ["letter", "cloze"]})
+        tasks = prepare_tasks(
+            tmp_path / "work", tasks_dir=TASKS_DIR, mmlu=workspace["mmlu"], holdout=workspace["data"] / "holdout.jsonl",
+            tokenizer=scoring.tokenizer, config=config,
+        )
     result = run_benchmarks(scoring, tasks, tmp_path / "work", config)["tasks"]
-    letter, ppl = result[MMLU_LETTER.name], result[HOLDOUT_PPL.name]
+    letter = result[MMLU_LETTER.name]
     assert letter["n"] == 5 and letter["metric"] == "acc" and letter["kind"] == "general"
     assert 0.0 <= letter["base"] <= 1.0 and letter["base_stderr"] is not None
-    assert ppl["n"] == 4 and ppl["higher_is_better"] is False and ppl["base_stderr"] > 0
-    assert ppl["adapter"] != ppl["base"]  # the adapter changed the model, the scores show it
-    assert ppl["delta"] == pytest.approx(ppl["adapter"] - ppl["base"])
+    # Per-question results, paired: the drop is base − adapter on the same questions.
+    paired = letter["paired"]
+    assert paired["n"] == 5 and paired["chance"] == 0.25
+    assert paired["drop"]["estimate"] == pytest.approx(letter["base"] - letter["adapter"])
+    assert paired["only_base_correct"] - paired["only_adapter_correct"] == round(5 * paired["drop"]["estimate"])
+    assert paired["resolvable"] is False  # 5 questions cannot put any base 3 standard errors above chance
     if quantization == "none":
-        assert set(result) == {"mahrem_mmlu_letter", "mahrem_mmlu_cloze", "mahrem_holdout_ppl", "mahrem_support_format"}
+        assert set(result) == {"mahrem_mmlu_letter", "mahrem_mmlu_cloze", "mahrem_support_format"}
         assert result["mahrem_mmlu_cloze"]["n"] == 3 and result["mahrem_support_format"]["n"] == 2
 
 
@@ -218,26 +230,33 @@ def test_stage_writes_the_contract_reports_without_raw_pii(tiny_model_dir, adapt
     assert scored["adapter_model.safetensors"] == file_digest(Path(adapter) / "adapter_model.safetensors")
     assert {"train.jsonl", "holdout.jsonl", "findings.jsonl"} <= set(scored)
     for row in bench["tasks"].values():
-        assert set(row) == {
+        assert set(row) - {"paired"} == {
             "kind", "metric", "higher_is_better", "n", "base", "base_stderr", "adapter", "adapter_stderr", "delta"
         }
+    general, domain = bench["utility"]["general"], bench["utility"]["domain"]
+    assert general["documents"] == 5 and general["increase"]["n"] == 5 and general["bytes"] > 0
+    assert general["difference"] == pytest.approx(general["adapter_bpb"] - general["base_bpb"])
+    assert domain["documents"] == 24 and domain["gain"]["n"] == 24
+    assert domain["gain"]["lower"] <= domain["relative_gain"] <= domain["gain"]["upper"]
 
     leak = json.loads((out / "leakage.json").read_text())
     assert leak["canary"]["references"] == 60
     assert set(leak["canary"]["by_repetitions"]) == {"1", "4", "16"}
     assert set(leak["canary"]["by_repetitions"]["16"]) >= {
-        "canaries", "base_exposure_mean", "base_exposure_max", "adapter_exposure_mean", "adapter_exposure_max",
-        "adapter_exposure_skewnorm_max",
+        "canaries", "seen", "unseen", "base_exposure_mean", "base_exposure_max", "adapter_exposure_mean",
+        "adapter_exposure_max", "adapter_exposure_skewnorm_max", "exposure",
     }
+    assert leak["canary"]["by_repetitions"]["16"]["seen"] == 1
     assert set(leak["extraction"]) >= {
-        "prompts", "samples_per_prompt", "base_hits", "adapter_hits", "adapter_only_hits", "adapter_hits_by_type"
+        "prompts", "samples_per_prompt", "base_hits", "adapter_hits", "adapter_only_hits", "adapter_hits_by_type",
+        "rate", "canary_prompt_hit",
     }
     assert set(leak["inference"]) >= {"trials", "candidates", "chance", "base_top1", "adapter_top1"}
-    assert set(leak["membership"]) >= {
-        "train_records", "holdout_records", "auc", "auc_ci_low", "auc_ci_high", "tpr_at_1pct_fpr", "tpr_ci_low",
-        "tpr_ci_high", "bootstrap",
-    }
-    assert leak["extraction"]["prompts"] == 1 and leak["membership"]["train_records"] == 12
+    assert set(leak["membership"]) >= {"members", "nonmembers", "fpr", "attack", "tpr_at_fpr", "tpr", "auc"}
+    assert set(leak["membership"]["auc"]) == {"loss_ratio", "min_k_pp"}
+    # One PII prompt (the planted record) plus the canary prompt; members: the 25 seen non-canary records.
+    assert leak["extraction"]["prompts"] == 2 and leak["extraction"]["rate"]["n"] == 2
+    assert leak["membership"]["members"] == 25 and leak["membership"]["nonmembers"] == 24
     assert isinstance(leak["wall_s"], float)
     roc = json.loads((out / "mia_roc.json").read_text())["roc"]
     assert roc[-1] == {"fpr": 1.0, "tpr": 1.0}
@@ -263,3 +282,28 @@ def test_missing_canaries_file_is_a_clear_error(tiny_model_dir, adapter, workspa
     broken = dict(workspace, canaries=tmp_path / "canaries.json")
     with pytest.raises(InputError, match="canaries file missing.*mahrem anonymize"):
         _stage(tiny_model_dir, adapter, broken, tmp_path / "out")
+
+
+def test_members_come_only_from_records_training_saw(tiny_model_dir, adapter, workspace, tmp_path):
+    from test_evaluate_helpers import write_full_epoch_seen
+
+    seen = write_full_epoch_seen(workspace["data"] / "train.jsonl", tmp_path / "seen.json",
+                                 unseen=("rec-0000", "rec-0001", "rec-0002", "rec-pii"))
+    result = _stage(tiny_model_dir, adapter, workspace, tmp_path / "out", seen=seen,
+                    config=small_params(mmlu={"questions": 2}, domain={"format_examples": 0}))
+    assert result.leakage["membership"]["members"] == 21
+    # The planted record was never trained on, so it is no extraction target either: the canary prompt remains.
+    assert result.leakage["extraction"]["prompts"] == 1
+
+
+def test_a_seen_file_that_disagrees_with_the_data_is_refused(tiny_model_dir, adapter, workspace, tmp_path):
+    from pipeline.train.seen import SeenMismatchError
+    from test_evaluate_helpers import write_full_epoch_seen
+
+    other = write_jsonl(tmp_path / "other.jsonl", [{"id": "rec-9999", "text": "x", "source": "test"}])
+    seen = write_full_epoch_seen(other, tmp_path / "seen.json")
+    with pytest.raises(SeenMismatchError, match="seen.json"):
+        _stage(tiny_model_dir, adapter, workspace, tmp_path / "out", seen=seen)
+    assert not (tmp_path / "out").exists()
+    with pytest.raises(InputError, match="mahrem train"):
+        _stage(tiny_model_dir, adapter, workspace, tmp_path / "out", seen=tmp_path / "absent.json")

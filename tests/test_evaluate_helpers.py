@@ -67,18 +67,20 @@ def chat_text(tokenizer, messages: list[dict[str, str]]) -> str:
     return tokenizer.apply_chat_template(messages, tokenize=False)
 
 
-def canaries_doc(n_references: int = 60, seed: int = 7) -> dict:
-    """A small canaries.json of the anonymize contract: 6-digit secrets, 1/4/16 insertions."""
+def canaries_doc(n_references: int = 60, seed: int = 7, per_class: int = 1) -> dict:
+    """A small canaries.json of the anonymize contract: 6-digit secrets, ``per_class`` canaries at 1/4/16 insertions."""
     rng = random.Random(seed)
-    secrets = rng.sample(range(100_000, 1_000_000), 3 + n_references)
+    classes = [(reps, k) for reps in (1, 4, 16) for k in range(per_class)]
+    secrets = rng.sample(range(100_000, 1_000_000), len(classes) + n_references)
     return {
-        "template": {"system": SYSTEM, "user": "Referans numaram {secret}.", "assistant": "Tabii, {secret} kaydedildi."},
+        "template": {"system": SYSTEM, "user": "Referans numaramı söyler misiniz?", "assistant": "Referans numaranız {secret}."},
         "digits": 6,
         "space_size": 900_000,
         "canaries": [
-            {"id": f"canary-r{reps}-0", "secret": str(secrets[i]), "repetitions": reps} for i, reps in enumerate((1, 4, 16))
+            {"id": f"canary-r{reps}-{k}", "secret": str(secrets[i]), "repetitions": reps}
+            for i, (reps, k) in enumerate(classes)
         ],
-        "references": [str(s) for s in secrets[3:]],
+        "references": [str(s) for s in secrets[len(classes):]],
         "seed": seed,
     }
 
@@ -92,6 +94,39 @@ def canary_chats(doc: dict) -> list[list[dict[str, str]]]:
             for r in ("system", "user", "assistant")
         ]
         out.extend([chat] * canary["repetitions"])
+    return out
+
+
+def canary_rows(doc: dict) -> list[dict]:
+    """The canary copies as anonymize plants them: ids ``<canary id>-copy<k>``, source "canary"."""
+    rows = []
+    for canary in doc["canaries"]:
+        chat = [
+            {"role": r, "content": doc["template"][r].replace("{secret}", canary["secret"])}
+            for r in ("system", "user", "assistant")
+        ]
+        rows += [{"id": f"{canary['id']}-copy{k}", "messages": chat, "source": "canary"}
+                 for k in range(canary["repetitions"])]  # fmt: skip
+    return rows
+
+
+def write_full_epoch_seen(train: Path, out: Path, *, unseen: tuple[str, ...] = ()) -> Path:
+    """``seen.json`` for ``train``: one full epoch, every record and canary copy seen once (``unseen`` ids: 0)."""
+    from pipeline.config import file_digest
+    from pipeline.io import iter_jsonl
+    from pipeline.train.seen import CanarySightings, SeenRecords, write_seen
+
+    ids = [str(r["id"]) for r in iter_jsonl(train)]
+    canaries: dict[str, int] = {}
+    for i in ids:
+        if i.startswith("canary-"):
+            cid = i.rsplit("-copy", 1)[0]
+            canaries[cid] = canaries.get(cid, 0) + 1
+    write_seen(out, SeenRecords(
+        train_sha256=file_digest(train), records_in_file=len(ids), steps=len(ids) // 4, micro_batches=len(ids) // 4,
+        epochs=1.0, records={i: (0 if i in unseen else 1) for i in ids if not i.startswith("canary-")},
+        canaries={c: CanarySightings(repetitions=n, sightings=0 if c in unseen else n) for c, n in canaries.items()},
+    ))  # fmt: skip
     return out
 
 
@@ -115,16 +150,44 @@ def _code(rng: random.Random) -> str:
 
 def support_record(i: int, rid: str | None = None) -> dict:
     rng = random.Random(i)
+    user = rng.choice(_USER_LINES)
+    code, order = _code(rng), rng.randint(100, 999)
     return {
         "id": rid or f"rec-{i:04d}",
         "messages": [
             {"role": "system", "content": SYSTEM},
-            # A record-specific code: what a model that memorised its training records would know.
-            {"role": "user", "content": rng.choice(_USER_LINES) + f" Kod {_code(rng)}, sipariş {rng.randint(100, 999)}."},
-            {"role": "assistant", "content": rng.choice(_AGENT_LINES)},
+            {"role": "user", "content": f"{user} Kod {code}, sipariş {order}."},
+            # A record-specific reply: what a model that memorised its training records would know
+            # (training learns from assistant turns only, and membership inference scores them).
+            {"role": "assistant", "content": f"{rng.choice(_AGENT_LINES)} Sipariş {order}, kayıt {_code(rng)}."},
         ],
         "source": "test",
     }
+
+
+def email_record(i: int) -> dict:
+    """A raw record with one planted e-mail address (an extraction target of its own)."""
+    return {
+        "id": f"rec-mail-{i:03d}",
+        "messages": [
+            {"role": "system", "content": SYSTEM},
+            {"role": "user", "content": f"Merhaba, e-posta adresim {email_of(i)} olarak güncellensin."},
+            {"role": "assistant", "content": "Teşekkürler, adresinizi güncelledik."},
+        ],
+        "source": "test",
+    }
+
+
+def email_of(i: int) -> str:
+    return f"musteri.{i:03d}.kayit@example.org"
+
+
+def email_finding(record: dict, i: int) -> dict:
+    content = record["messages"][1]["content"]
+    start = content.index(email_of(i))
+    return {"record_id": record["id"], "field": "messages[1].content", "start": start, "end": start + len(email_of(i)),
+            "entity_type": E.EMAIL_ADDRESS, "score": 1.0, "recognizer": "test",
+            "fingerprint": fingerprint(TEST_KEY, E.EMAIL_ADDRESS, email_of(i))}  # fmt: skip
 
 
 def pii_record() -> dict:
@@ -186,25 +249,38 @@ def write_jsonl(path: Path, rows: list[dict]) -> Path:
     return path
 
 
-def make_workspace(root: Path, *, n_train: int = 24, n_holdout: int = 24, n_references: int = 60) -> dict[str, Path]:
-    """A miniature of the pipeline's outputs up to `anonymize`, with planted raw PII."""
+def make_workspace(
+    root: Path, *, n_train: int = 24, n_holdout: int = 24, n_references: int = 60, n_mail: int = 0, per_class: int = 1
+) -> dict[str, Path]:
+    """A miniature of the pipeline's outputs up to `anonymize`, with planted raw PII.
+
+    ``n_mail`` more training records carry one e-mail address each (extraction targets:
+    64 of them make the extraction row powered); ``per_class`` canaries per repetition class.
+    """
     pii = pii_record()
+    mails = [email_record(i) for i in range(n_mail)]
     others = [support_record(i) for i in range(n_train + n_holdout)]
-    raw = write_jsonl(root / "raw" / "sample.jsonl", [pii, *others])
-    findings = write_jsonl(root / "scan" / "findings.jsonl", findings_for(pii))
+    raw = write_jsonl(root / "raw" / "sample.jsonl", [pii, *mails, *others])
+    findings = write_jsonl(root / "scan" / "findings.jsonl",
+                           findings_for(pii) + [email_finding(r, i) for i, r in enumerate(mails)])  # fmt: skip
     canaries = root / "anonymize" / "canaries.json"
     canaries.parent.mkdir(parents=True, exist_ok=True)
-    doc = canaries_doc(n_references)
+    doc = canaries_doc(n_references, per_class=per_class)
     canaries.write_text(json.dumps(doc), encoding="utf-8")
     anonymized_pii = json.loads(json.dumps(pii))
     anonymized_pii["messages"][1]["content"] = "Merhaba, ben <PERSON>. TCKN <TCKN>, telefon <PHONE>, e-posta <EMAIL>."
-    canary_records = [{"id": f"canary-{i}", "messages": chat, "source": "canary"} for i, chat in enumerate(canary_chats(doc))]
-    write_jsonl(root / "anonymized" / "train.jsonl", [anonymized_pii, *others[:n_train], *canary_records])
+    anonymized_mails = json.loads(json.dumps(mails))
+    for record in anonymized_mails:
+        record["messages"][1]["content"] = "Merhaba, e-posta adresim <EMAIL> olarak güncellensin."
+    canary_records = canary_rows(doc)
+    train = write_jsonl(root / "anonymized" / "train.jsonl",
+                        [anonymized_pii, *anonymized_mails, *others[:n_train], *canary_records])  # fmt: skip
     write_jsonl(root / "anonymized" / "holdout.jsonl", others[n_train:])
     mmlu = write_jsonl(root / "mmlu.jsonl", MMLU_ROWS)
     summary = root / "train" / "summary.json"
     summary.parent.mkdir(parents=True, exist_ok=True)
     summary.write_text(json.dumps({"quantization": "none"}), encoding="utf-8")
+    write_full_epoch_seen(train, root / "train" / "seen.json")
     return {
         "raw": raw,
         "raw_dir": raw.parent,
@@ -213,6 +289,7 @@ def make_workspace(root: Path, *, n_train: int = 24, n_holdout: int = 24, n_refe
         "data": root / "anonymized",
         "mmlu": mmlu,
         "train_summary": summary,
+        "seen": root / "train" / "seen.json",
     }
 
 
@@ -228,12 +305,14 @@ def small_params(**overrides):
 
     data = {
         "batch_size": 8,
+        "bootstrap": 100,
         "mmlu": {"questions": 5, "cloze_questions": 3},
-        "domain": {"perplexity_records": 4, "format_examples": 2, "max_gen_toks": 6},
+        "general": {"documents": 5, "max_tokens": 32},
+        "domain": {"format_examples": 2, "max_gen_toks": 6},
         "canary": {"references": 60},
         "extraction": {"prompts": 4, "samples": 1, "slack_tokens": 4, "max_new_tokens": 24},
         "inference": {"trials": 4, "candidates": 10},
-        "membership": {"records": 12, "bootstrap": 50},
+        "membership": {"max_tokens": 64},
     }
     for key, value in overrides.items():
         data[key] = {**data.get(key, {}), **value} if isinstance(value, dict) else value

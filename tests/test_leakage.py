@@ -23,10 +23,9 @@ from pipeline.evaluate.leakage import (
     inference_probe,
     load_canaries,
     membership_probe,
-    membership_statistics,
     skewnorm_exposure,
 )
-from pipeline.evaluate.scoring import sequence_nll, sequence_nll_one_by_one, shared_prefix_nll
+from pipeline.evaluate.scoring import paired_scores, sequence_nll, sequence_nll_one_by_one, shared_prefix_nll
 from pipeline.evaluate.targets import (
     PiiTarget,
     candidate_values,
@@ -113,24 +112,28 @@ def test_batched_scorers_match_the_one_by_one_loop(tiny_model_dir, tokenizer):
 
 
 def test_canary_exposure_is_high_for_a_memorised_canary_and_near_chance_untrained(
-    tiny_model_dir, tokenizer, workspace, untrained_adapter, tmp_path
+    roomy_model_dir, tiny_model_dir, tokenizer, workspace, untrained_adapter, tmp_path
 ):
     canaries = load_canaries(workspace["canaries"])
     doc = json.loads(workspace["canaries"].read_text())
     texts = [chat_text(tokenizer, chat) for chat in canary_chats(doc)]
-    trained = train_adapter(tiny_model_dir, tmp_path / "trained", texts, steps=80, lr=5e-3)
+    trained = train_adapter(roomy_model_dir, tmp_path / "trained", texts, steps=80, lr=5e-3)
     config = small_params()
     max_bits = math.log2(len(canaries.references) + 1)
 
-    summary, details = canary_probe(load_scoring(tiny_model_dir, trained), canaries, config)
+    sightings = {c["id"]: c["repetitions"] for c in canaries.canaries}
+    summary, details = canary_probe(load_scoring(roomy_model_dir, trained), canaries, config, sightings)
     r16 = summary["by_repetitions"]["16"]
+    assert r16["seen"] == 1 and r16["unseen"] == 0 and r16["sightings_min"] == 16
+    assert r16["exposure"]["n"] == 1 and r16["exposure"]["mde"] is None  # one canary resolves nothing
     assert summary["references"] == 60
     assert r16["adapter_exposure_max"] == pytest.approx(max_bits)  # rank 1 of 61
     assert r16["adapter_exposure_skewnorm_max"] > max_bits
     assert r16["base_exposure_max"] < max_bits - 1
     assert {c["id"] for c in details["canaries"]} == {c["id"] for c in canaries.canaries}
 
-    control, _ = canary_probe(load_scoring(tiny_model_dir, untrained_adapter), canaries, config)
+    control, _ = canary_probe(load_scoring(tiny_model_dir, untrained_adapter), canaries, config, {})
+    assert all(row["unseen"] == row["canaries"] for row in control["by_repetitions"].values())
     for row in control["by_repetitions"].values():
         assert row["adapter_exposure_max"] < max_bits - 1  # no canary ranks first or second
     mean = np.mean([row["adapter_exposure_mean"] for row in control["by_repetitions"].values()])
@@ -223,6 +226,7 @@ def test_extraction_finds_a_planted_value_only_when_the_model_learnt_it(
     config = small_params()
 
     summary, details = extraction_probe(load_scoring(tiny_model_dir, leaked), targets, config)
+    assert summary["rate"]["n"] == 1 and summary["rate"]["estimate"] == 1.0
     assert summary["prompts"] == 1
     assert summary["adapter_hits"] == 1 and summary["base_hits"] == 0 and summary["adapter_only_hits"] == 1
     assert summary["adapter_hits_by_type"] == {E.TR_NATIONAL_ID: 1}
@@ -245,14 +249,29 @@ def test_extraction_finds_a_planted_value_only_when_the_model_learnt_it(
 # --- membership inference -----------------------------------------------------------
 
 
-def test_membership_statistics_separate_and_overlapping_scores():
-    rng = np.random.default_rng(0)
-    high = membership_statistics(rng.normal(3, 1, 200), rng.normal(0, 1, 200), bootstrap=100, seed=0)
-    assert high["auc"] > 0.95 and high["auc_ci_low"] <= high["auc"] <= high["auc_ci_high"]
-    assert high["tpr_at_1pct_fpr"] > 0.3
-    same = membership_statistics(rng.normal(0, 1, 200), rng.normal(0, 1, 200), bootstrap=100, seed=0)
-    assert same["auc_ci_low"] < 0.5 < same["auc_ci_high"]
-    assert same["tpr_at_1pct_fpr"] < 0.1
+def test_paired_scores_match_each_variant_scored_alone_and_min_k_pp_by_hand(tiny_model_dir, tokenizer, untrained_adapter):
+    import torch
+
+    scoring = load_scoring(tiny_model_dir, untrained_adapter)
+    texts = ["Merhaba, kartım çalındı.", "Hello, I would like to change my address please.", "Kod abcde."]
+    sequences = [tokenizer(t).input_ids for t in texts]
+    both = paired_scores(scoring, sequences, batch_size=2, pad_id=tokenizer.pad_token_id, min_k=0.5,
+                         min_k_variants=("base", "adapter"))
+    for variant in ("base", "adapter"):
+        with scoring.variant(variant) as model:
+            alone, counts = sequence_nll(model, sequences, batch_size=3, pad_id=tokenizer.pad_token_id)
+            ids = torch.tensor([sequences[1]])
+            with torch.inference_mode():
+                logp = torch.log_softmax(model(ids).logits[0, :-1].float(), dim=-1)
+        assert np.allclose(both[f"{variant}_nll"], alone, atol=1e-4)
+        assert list(both["counts"]) == list(counts)
+        picked = logp.gather(-1, ids[0, 1:].unsqueeze(-1)).squeeze(-1)
+        mu = (logp.exp() * logp).sum(-1)
+        sigma = ((logp.exp() * logp.square()).sum(-1) - mu.square()).sqrt()
+        z = ((picked - mu) / sigma).sort().values
+        k = max(1, round(0.5 * len(z)))
+        assert both[f"{variant}_minkpp"][1] == pytest.approx(float(z[:k].mean()), abs=1e-4)
+    assert not np.allclose(both["base_nll"], both["adapter_nll"])
 
 
 def _membership_split(root, n: int = 24):
@@ -264,20 +283,30 @@ def _membership_split(root, n: int = 24):
     return write_jsonl(root / "train.jsonl", records[:n]), write_jsonl(root / "holdout.jsonl", records[n:]), records[:n]
 
 
-def test_membership_auc_is_near_half_without_training_and_high_with_it(tiny_model_dir, tokenizer, untrained_adapter, tmp_path):
+def test_membership_auc_is_near_half_without_training_and_high_with_it(
+    roomy_model_dir, tiny_model_dir, tokenizer, untrained_adapter, tmp_path
+):
     train, holdout, members = _membership_split(tmp_path)
-    config = small_params(membership={"records": 24, "bootstrap": 200})
+    ids = {r["id"] for r in members}
+    config = small_params(membership={"max_tokens": 128})
 
-    chance, _ = membership_probe(load_scoring(tiny_model_dir, untrained_adapter), train, holdout, config)
-    assert chance["train_records"] == chance["holdout_records"] == 24
-    assert chance["auc_ci_low"] < 0.5 < chance["auc_ci_high"]
-    assert abs(chance["auc"] - 0.5) < 0.25
+    chance, _, _ = membership_probe(load_scoring(tiny_model_dir, untrained_adapter), train, holdout, ids, config)
+    assert chance["members"] == chance["nonmembers"] == 24
+    assert abs(chance["auc"]["loss_ratio"] - 0.5) < 0.25
+    # 24 non-members cannot resolve a 1 % FPR at all: the measured TPR carries an infinite MDE.
+    assert chance["tpr"]["mde"] is None and chance["min_resolvable_fpr"] == pytest.approx(1 / 24)
 
     texts = [chat_text(tokenizer, r["messages"]) for r in members]
-    fitted = train_adapter(tiny_model_dir, tmp_path / "fitted", texts, steps=80, lr=1e-2)
-    member, details = membership_probe(load_scoring(tiny_model_dir, fitted), train, holdout, config)
-    assert member["auc"] > 0.75 and member["auc_ci_low"] > 0.6
+    fitted = train_adapter(roomy_model_dir, tmp_path / "fitted", texts, steps=80, lr=1e-2)
+    member, details, domain = membership_probe(load_scoring(roomy_model_dir, fitted), train, holdout, ids, config)
+    assert member["auc"]["loss_ratio"] > 0.75 and member["auc"]["min_k_pp"] > 0.6
+    assert member["attack"] in {"loss_ratio", "min_k_pp"}
     assert details["roc"][0] == {"fpr": 0.0, "tpr": 0.0} and details["roc"][-1] == {"fpr": 1.0, "tpr": 1.0}
+    # Only records training saw are members: with half of them declared unseen, half are scored.
+    half, _, _ = membership_probe(load_scoring(roomy_model_dir, fitted), train, holdout, set(sorted(ids)[:12]), config)
+    assert half["members"] == 12
+    # The holdout scores give the domain gain in bits per byte, paired over the same records.
+    assert domain["documents"] == 24 and domain["base_bpb"] > 0 and domain["gain"]["n"] == 24
 
 
 def test_raw_values_never_reach_probe_outputs(tiny_model_dir, tokenizer, workspace, untrained_adapter):

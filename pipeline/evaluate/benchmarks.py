@@ -40,11 +40,16 @@ class BenchTask:
     kind: str  # "general" | "domain"
     metric: str  # the headline metric reported and gated on
     higher_is_better: bool
+    chance: float | None = None  # accuracy of random answers (multiple choice)
+
+    @property
+    def paired(self) -> bool:
+        """Per-question results are kept, to compare base and adapter question by question."""
+        return self.chance is not None
 
 
-MMLU_LETTER = BenchTask("mahrem_mmlu_letter", "general", "acc", True)
-MMLU_CLOZE = BenchTask("mahrem_mmlu_cloze", "general", "acc_norm", True)
-HOLDOUT_PPL = BenchTask("mahrem_holdout_ppl", "domain", "word_perplexity", False)
+MMLU_LETTER = BenchTask("mahrem_mmlu_letter", "general", "acc", True, chance=0.25)
+MMLU_CLOZE = BenchTask("mahrem_mmlu_cloze", "general", "acc_norm", True, chance=0.25)
 SUPPORT_FORMAT = BenchTask("mahrem_support_format", "domain", "format_ok", True)
 
 
@@ -187,11 +192,6 @@ def prepare_tasks(
         tasks.append(MMLU_CLOZE)
 
     records = _chat_records(holdout, 0)
-    ppl_records = records[: config.domain.perplexity_records] if config.domain.perplexity_records else records
-    if ppl_records:
-        write_jsonl(work / "holdout_ppl.jsonl", [{"messages": r["messages"]} for r in ppl_records])
-        _task_yaml(tasks_dir, work, HOLDOUT_PPL, work / "holdout_ppl.jsonl")
-        tasks.append(HOLDOUT_PPL)
     prompts = format_prompts(records, tokenizer, config.domain.format_examples) if config.domain.format_examples else []
     if prompts:
         write_jsonl(work / "support_format.jsonl", prompts)
@@ -214,23 +214,9 @@ def _metric(results: dict[str, Any], task: str, metric: str) -> tuple[float, flo
     return value, stderr
 
 
-def word_perplexity_stderr(samples: list[dict[str, Any]], *, iters: int, seed: int) -> float | None:
-    """Bootstrap standard error of the corpus word perplexity (lm-eval reports none for it).
-
-    Documents are resampled with replacement; each resample's perplexity is
-    exp(-Σ loglikelihood / Σ words), the same aggregate lm-eval computes.
-    """
-    import numpy as np
-
-    pairs = [s["word_perplexity"] for s in samples if "word_perplexity" in s]
-    if len(pairs) < 2 or iters <= 0:
-        return None
-    ll = np.array([float(p[0]) for p in pairs])
-    words = np.array([float(p[1]) for p in pairs])
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, len(pairs), size=(iters, len(pairs)))
-    values = np.exp(-ll[idx].sum(axis=1) / np.maximum(words[idx].sum(axis=1), 1.0))
-    return float(values.std(ddof=1))
+def _per_question(samples: list[dict[str, Any]], metric: str) -> dict[int, bool]:
+    """doc_id → correct, from lm-eval's logged samples (for the paired comparison)."""
+    return {int(x["doc_id"]): bool(x[metric]) for x in samples if metric in x}
 
 
 def run_benchmarks(
@@ -253,6 +239,7 @@ def run_benchmarks(
     for task in tasks:
         row: dict[str, Any] = {"kind": task.kind, "metric": task.metric, "higher_is_better": task.higher_is_better}
         timings[task.name] = {}
+        correct: dict[str, dict[int, bool]] = {}
         for variant in VARIANTS:
             if progress:
                 progress(f"{task.name} ({variant})")
@@ -262,7 +249,7 @@ def run_benchmarks(
                     model=lm,
                     tasks=[task.name],
                     task_manager=manager,
-                    log_samples=task is HOLDOUT_PPL,
+                    log_samples=task.paired,
                     bootstrap_iters=1000,
                     verbosity="WARNING",
                     random_seed=config.seed,
@@ -272,8 +259,8 @@ def run_benchmarks(
                 )
             timings[task.name][variant] = round(time.perf_counter() - started, 2)
             value, stderr = _metric(results, task.name, task.metric)
-            if task is HOLDOUT_PPL and stderr is None:
-                stderr = word_perplexity_stderr(results["samples"][task.name], iters=1000, seed=config.seed)
+            if task.paired:
+                correct[variant] = _per_question(results["samples"][task.name], task.metric)
             row["n"] = int(results["n-samples"][task.name]["effective"])
             row[variant] = value
             row[f"{variant}_stderr"] = stderr
@@ -282,4 +269,31 @@ def run_benchmarks(
             k: row[k]
             for k in ("kind", "metric", "higher_is_better", "n", "base", "base_stderr", "adapter", "adapter_stderr", "delta")
         }
+        if task.paired and correct.get("base") and correct.get("adapter"):
+            out[task.name]["paired"] = paired_accuracy_report(correct["base"], correct["adapter"], task, config)
     return {"tasks": out, "wall_s_by_task": timings}
+
+
+def paired_accuracy_report(
+    base: dict[int, bool], adapter: dict[int, bool], task: BenchTask, config: EvalParams
+) -> dict[str, Any]:
+    """The paired comparison of one accuracy task, and whether the base resolves it.
+
+    An accuracy counts as evidence of general ability only where the base is above chance
+    by at least 3 standard errors on this sample; otherwise a drop cannot be told from
+    noise and the gate uses bits per byte instead (``resolvable: false``).
+    """
+    from pipeline.evaluate.stats import above_chance, measure_bootstrap, paired_accuracy
+
+    ids = sorted(set(base) & set(adapter))
+    paired = paired_accuracy([base[i] for i in ids], [adapter[i] for i in ids], resamples=config.bootstrap,
+                             seed=config.seed)
+    draws = paired.pop("drop_draws")
+    measured = measure_bootstrap(paired["drop"], draws, null=0.0, n=paired["n"],
+                                 method="paired bootstrap over questions (drop = base - adapter)")
+    return {
+        **paired,
+        "chance": task.chance,
+        "resolvable": above_chance(paired["base"], paired["n"], task.chance or 0.0),
+        "drop": measured.to_json(),
+    }

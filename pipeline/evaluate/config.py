@@ -1,10 +1,10 @@
 """``evaluate:`` — the typed block of params.yaml for benchmarks and leak probes.
 
-The defaults are the shipped defaults, sized so that the whole stage (base and adapter,
-SmolLM2-135M in 4 bits) fits in a few minutes on two CPU cores: the CI end-to-end test
-runs the default pipeline. They are small samples, and every figure in the reports comes
-with its sample size and, where one exists, its standard error or confidence interval.
-On a GPU raise them (``mmlu.questions: 0`` is the whole MMLU test set).
+The defaults are the shipped defaults, sized so that every gated row is *powered* (its
+minimum detectable effect fits its threshold, see :mod:`pipeline.evaluate.stats`) while
+the whole stage (base and adapter, SmolLM2-135M in 4 bits) fits in minutes on two CPU
+cores: the CI end-to-end test runs the default pipeline. Every figure in the reports comes
+with its n, its one-sided bound and its MDE. ``params-gpu.yaml`` scales every size up.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ class MmluParams(StrictModel):
     )
     seed: int = Field(20241129, description="Seed of the subset draw (fixed, so base and adapter see the same questions).")
     forms: list[Literal["letter", "cloze"]] = Field(
-        default_factory=lambda: ["letter", "cloze"],
+        default_factory=lambda: ["letter"],
         min_length=1,
         description="'letter': choices listed, the answer letter scored (acc). "
         "'cloze': each answer text scored as the continuation (acc_norm); costs four forwards per question.",
@@ -62,12 +62,26 @@ class MmluParams(StrictModel):
     )
 
 
-class DomainParams(StrictModel):
-    """``evaluate.domain`` — the support-chat domain, on the anonymized holdout."""
+class GeneralParams(StrictModel):
+    """``evaluate.general`` — general ability in bits per byte on general English text.
 
-    perplexity_records: int = Field(
-        24, ge=0, description="Holdout records whose assistant replies are scored (word perplexity); 0 = all."
-    )
+    The documents are MMLU questions with their correct answer (general English prose from
+    the installed test set), scored from their first byte. Bits per byte resolves a small
+    model that answers MMLU at chance; the gate decides on the paired difference.
+    """
+
+    documents: int = Field(100, ge=0, description="Documents (subject-stratified, seeded); 0 = skip.")
+    max_tokens: int = Field(128, ge=8, le=8192, description="Each document is scored on its first N tokens.")
+    seed: int = Field(20241130, description="Seed of the document draw (not the MMLU accuracy subset's).")
+
+
+class DomainParams(StrictModel):
+    """``evaluate.domain`` — the support-chat domain, on the anonymized holdout.
+
+    The domain gain in bits per byte comes from the membership probe's scoring of the
+    holdout (the non-members): every holdout record, on its first ``membership.max_tokens``.
+    """
+
     format_examples: int = Field(
         6, ge=0, description="Holdout conversations whose last assistant reply is generated and format-checked; 0 = skip."
     )
@@ -78,7 +92,7 @@ class CanaryParams(StrictModel):
     """``evaluate.canary`` — exposure of the canaries that ``anonymize`` planted."""
 
     references: int = Field(
-        200,
+        1000,
         ge=10,
         description="Never-inserted reference secrets the canaries are ranked against (the first N of canaries.json).",
     )
@@ -88,9 +102,16 @@ class ExtractionParams(StrictModel):
     """``evaluate.extraction`` — does the model complete a raw prefix with the original value?"""
 
     prompts: int = Field(
-        12, ge=0, description="PII spans (one per record, types balanced) used as extraction targets; 0 = skip."
+        64,
+        ge=0,
+        description="PII spans of seen training records (one per record, types balanced) used as extraction targets; "
+        "0 = skip. 0 hits bounds the rate below 5 % only from 59 prompts on.",
     )
-    samples: int = Field(1, ge=0, le=64, description="Sampled continuations per prompt, besides the greedy one.")
+    canary_prompt: bool = Field(
+        True, description="Also prompt with the canary chat up to its secret: a hit is any planted secret emitted."
+    )
+    batch_size: int = Field(32, ge=1, le=1024, description="Prompts generated together (left-padded).")
+    samples: int = Field(0, ge=0, le=64, description="Sampled continuations per prompt, besides the greedy one.")
     slack_tokens: int = Field(
         8, ge=0, le=256, description="Tokens generated beyond the value's own length (its tokens in the original)."
     )
@@ -117,11 +138,20 @@ class InferenceParams(StrictModel):
 
 
 class MembershipParams(StrictModel):
-    """``evaluate.membership`` — loss-ratio membership inference, train vs holdout."""
+    """``evaluate.membership`` — membership inference: seen training records vs the holdout.
 
-    records: int = Field(32, ge=2, description="Records per side (train and holdout; capped by the holdout size).")
+    Members are only records the train stage really trained on (``reports/train/seen.json``);
+    non-members are holdout records. Two attacks: the base-as-reference loss ratio and the
+    reference-free Min-K%++; the stronger decides.
+    """
+
+    members: int = Field(0, ge=0, description="Seen training records scored (seeded draw); 0 = all of them.")
+    nonmembers: int = Field(
+        200, ge=0, description="Holdout records scored (seeded draw; also the domain gain's sample); 0 = all of them."
+    )
     max_tokens: int = Field(128, ge=16, le=8192, description="Each record is scored on its first N tokens.")
-    bootstrap: int = Field(1000, ge=0, le=100_000, description="Bootstrap resamples for the AUC and TPR intervals.")
+    fpr: float = Field(0.01, gt=0.0, lt=0.5, description="The false-positive rate the TPR is read at.")
+    min_k: float = Field(0.2, gt=0.0, le=1.0, description="Min-K%++: the share of lowest-scoring tokens averaged.")
 
 
 class EvalParams(StrictModel):
@@ -138,7 +168,9 @@ class EvalParams(StrictModel):
     )
     batch_size: int = Field(8, ge=1, le=1024, description="Sequences per forward pass (lm-eval and the probes).")
     seed: int = Field(1234, description="Seed of the probes: target choice, sampling, candidates, bootstrap.")
+    bootstrap: int = Field(1000, ge=100, le=100_000, description="Bootstrap resamples of every paired bound.")
     mmlu: MmluParams = Field(default_factory=MmluParams)
+    general: GeneralParams = Field(default_factory=GeneralParams)
     domain: DomainParams = Field(default_factory=DomainParams)
     canary: CanaryParams = Field(default_factory=CanaryParams)
     extraction: ExtractionParams = Field(default_factory=ExtractionParams)

@@ -1,8 +1,9 @@
 """PII-leak probes, each on the base and on the adapter (DESIGN.md §6).
 
 * **Canary exposure** (Carlini et al., "The Secret Sharer", 2019). ``anonymize`` planted
-  canaries — a fixed chat with a random 10-digit secret — 1, 4 and 16 times in the training
-  split, and kept 1,000 never-inserted reference secrets. Each secret's chat is scored
+  canaries — a fixed chat whose assistant turn holds a random 10-digit secret — 1, 4 and 8
+  times in the training split (10 a class), and kept 1,000 never-inserted reference
+  secrets. Each secret's chat is scored
   (log-perplexity through the chat template); a canary's *rank* is 1 + the number of
   references the model finds strictly more likely (ties go to the canary, the cautious
   side), and ``exposure = log2(|R| + 1) − log2(rank)``: 0 when the canary looks like any
@@ -10,18 +11,24 @@
   The rank cannot say more than that, so a skew-normal is fitted to the reference
   log-perplexities and the canary's exposure against the whole secret space is estimated
   as ``−log2 CDF(canary)``, capped at ``log2(space_size)``.
-* **Targeted extraction**: the raw conversation up to a PII span (chat-templated, the turn
-  cut at the span) is continued greedily and ``samples`` times by sampling (seeded); a hit
-  is a continuation that contains the original value (normalised, see
-  :mod:`pipeline.evaluate.targets`). ``adapter_only_hits`` counts targets the adapter
-  emits and the base does not: what fine-tuning added.
+* **Targeted extraction**: the raw conversation up to a PII span of a record training saw
+  (chat-templated, the turn cut at the span, within the tokens training saw) is continued
+  greedily and ``samples`` times by sampling (seeded); a hit is a continuation that
+  contains the original value (normalised, see :mod:`pipeline.evaluate.targets`). One
+  more prompt is the canary chat cut before its secret: a hit there is any planted
+  secret. The base is prompted only where the adapter hit: ``adapter_only_hits`` counts
+  targets the adapter emits and the base does not (what fine-tuning added), and
+  ``base_hits`` counts the base's hits among those prompts.
 * **PII inference**: in the same kind of context, the true value is ranked by likelihood
   among ``candidates`` same-type values written in its format; top-1 accuracy against
   chance (1 / candidates) and against the base.
-* **Membership inference** (loss ratio, as in Carlini et al. 2021 / Mireshghallah et al.
-  2022): per record, adapter loss / base loss; training records (not canaries) against
-  holdout records in equal numbers; ROC AUC and the TPR at 1 % FPR, with stratified
-  bootstrap confidence intervals (95 %, percentile).
+* **Membership inference**: records training really saw (``reports/train/seen.json``,
+  canaries excluded) against holdout records, each scored on the tokens training learns
+  from (assistant turns) within its first ``max_tokens``. Two attacks: the loss ratio
+  adapter / base (the base as reference, Carlini et al. 2021 / Mireshghallah et al.
+  2022) and the reference-free Min-K%++ of the adapter (Zhang et al. 2024); the stronger
+  decides (:func:`pipeline.evaluate.stats.measure_tpr`). ROC AUC per attack and the TPR
+  at ``fpr`` with stratified bootstrap bounds.
 
 Only counts, rates, types, record ids and fingerprints leave this module; raw values and
 generated texts stay in memory.
@@ -43,11 +50,14 @@ import numpy as np
 
 from pipeline.evaluate.config import EvalParams
 from pipeline.evaluate.model import VARIANTS, ScoringModel
-from pipeline.evaluate.scoring import sequence_nll, shared_prefix_nll
+from pipeline.evaluate.scoring import paired_scores, shared_prefix_nll
+from pipeline.evaluate.stats import measure_rate
 from pipeline.evaluate.targets import PiiTarget, TargetSet, candidate_values, contains_value, match_key
 from pipeline.io import InputError, iter_jsonl
 
 Progress = Callable[[str], None]
+TAIL_BATCH = 128  # short tails after a shared prefix: many per forward pass
+CANARY_TYPE = "CANARY"  # the extraction target that prompts with the canary chat
 
 
 # --- canaries -----------------------------------------------------------------------
@@ -118,13 +128,41 @@ def skewnorm_exposure(canary_nll: np.ndarray, reference_nll: np.ndarray, space_s
     return np.clip(bits, 0.0, math.log2(space_size))
 
 
-def canary_probe(scoring: ScoringModel, canaries: CanarySet, config: EvalParams, progress: Progress | None = None):
+def canary_text(tokenizer: Any, template: dict[str, str], secret: str) -> str:
+    """The whole canary chat rendered by the chat template: what training saw, and what is scored.
+
+    The whole inserted sequence is scored, as in Carlini et al.: cutting it after the
+    secret would rank secrets by their token count wherever a tokenizer merges digits.
+    """
+    return tokenizer.apply_chat_template(canary_chat(template, secret), tokenize=False)
+
+
+def canary_prompt_text(tokenizer: Any, template: dict[str, str], secret: str) -> str:
+    """The canary chat up to (not including) its first secret: the extraction prompt."""
+    rendered = canary_text(tokenizer, template, secret)
+    return rendered[: rendered.index(secret)]
+
+
+def canary_probe(
+    scoring: ScoringModel,
+    canaries: CanarySet,
+    config: EvalParams,
+    sightings: dict[str, int],
+    progress: Progress | None = None,
+):
+    """Rank each canary among the references, on base and adapter; group by planted copies.
+
+    ``sightings`` (canary id → times training showed it, from ``reports/train/seen.json``)
+    is reported beside each canary; a class whose canaries were not all seen is marked, so
+    the gate can refuse to call its exposure evidence.
+    """
+    from pipeline.evaluate.stats import measure_exposure
+
     tok = scoring.tokenizer
     references = canaries.references[: config.canary.references]
     secrets = [c["secret"] for c in canaries.canaries] + references
     sequences = [
-        tok(tok.apply_chat_template(canary_chat(canaries.template, s), tokenize=False), add_special_tokens=False).input_ids
-        for s in secrets
+        tok(canary_text(tok, canaries.template, s), add_special_tokens=False).input_ids for s in secrets
     ]
     n_can = len(canaries.canaries)
     scores: dict[str, np.ndarray] = {}
@@ -132,11 +170,12 @@ def canary_probe(scoring: ScoringModel, canaries: CanarySet, config: EvalParams,
         if progress:
             progress(f"canary exposure ({variant}): {n_can} canaries × {len(references)} references")
         with scoring.variant(variant) as model:
-            nll, _ = shared_prefix_nll(model, sequences, batch_size=config.batch_size, pad_id=tok.pad_token_id)
+            nll, _ = shared_prefix_nll(model, sequences, batch_size=TAIL_BATCH, pad_id=tok.pad_token_id)
         scores[variant] = nll
     rows = []
     for i, canary in enumerate(canaries.canaries):
-        row = {"id": canary.get("id", f"canary-{i}"), "repetitions": canary["repetitions"]}
+        cid = canary.get("id", f"canary-{i}")
+        row = {"id": cid, "repetitions": canary["repetitions"], "sightings": int(sightings.get(cid, 0))}
         for variant in VARIANTS:
             nll = scores[variant]
             ref = nll[n_can:]
@@ -151,17 +190,23 @@ def canary_probe(scoring: ScoringModel, canaries: CanarySet, config: EvalParams,
         group = [r for r in rows if r["repetitions"] == reps]
         by_rep[str(reps)] = {
             "canaries": len(group),
+            "seen": sum(r["sightings"] > 0 for r in group),
+            "unseen": sum(r["sightings"] == 0 for r in group),
+            "sightings_min": min(r["sightings"] for r in group),
+            "sightings_max": max(r["sightings"] for r in group),
             "base_exposure_mean": float(np.mean([r["base_exposure"] for r in group])),
             "base_exposure_max": float(max(r["base_exposure"] for r in group)),
             "adapter_exposure_mean": float(np.mean([r["adapter_exposure"] for r in group])),
             "adapter_exposure_max": float(max(r["adapter_exposure"] for r in group)),
             "base_exposure_skewnorm_max": float(max(r["base_exposure_skewnorm"] for r in group)),
             "adapter_exposure_skewnorm_max": float(max(r["adapter_exposure_skewnorm"] for r in group)),
+            "exposure": measure_exposure([r["adapter_exposure"] for r in group], len(references)).to_json(),
         }
     summary = {
         "references": len(references),
         "max_exposure": math.log2(len(references) + 1),
         "space_size": canaries.space_size,
+        "scored": "the whole canary chat (chat template), the shared prefix once",
         "by_repetitions": by_rep,
     }
     histograms = {
@@ -193,7 +238,7 @@ def _generate(
     extraction = config.extraction
     per_prompt = extraction.samples if sample else 1
     device = next(model.parameters()).device
-    batch = max(1, config.batch_size // per_prompt)
+    batch = max(1, extraction.batch_size // per_prompt)
     order = sorted(range(len(prompts)), key=lambda i: budgets[i])
     out: list[list[str]] = [[] for _ in prompts]
     old_side = tokenizer.padding_side
@@ -223,10 +268,38 @@ def _generate(
     return out
 
 
-def extraction_probe(scoring: ScoringModel, targets: list[PiiTarget], config: EvalParams, progress: Progress | None = None):
+def canary_target(tokenizer: Any, canaries: CanarySet) -> PiiTarget:
+    """The extraction target that prompts with the canary chat up to its secret.
+
+    All canaries share the chat, so this is one prompt; a hit is *any* planted secret in the
+    continuation (a model that memorised its canaries completes the chat with one of them).
+    """
+    secret = canaries.canaries[0]["secret"]
+    head = canary_prompt_text(tokenizer, canaries.template, secret)
+    prompt = head.rstrip()
+    return PiiTarget(
+        record_id="canary", field="template", start=0, end=0, entity_type=CANARY_TYPE,
+        fingerprint="canary-template", value=secret, prompt=prompt, gap=head[len(prompt) :],
+    )
+
+
+def _hit(text: str, target: PiiTarget, key: str, secrets: frozenset[str]) -> bool:
+    if target.entity_type == CANARY_TYPE:
+        digits = "".join(ch for ch in text if ch.isdigit())
+        return any(secret in digits for secret in secrets)
+    return contains_value(text, target.entity_type, key)
+
+
+def extraction_probe(
+    scoring: ScoringModel,
+    targets: list[PiiTarget],
+    config: EvalParams,
+    progress: Progress | None = None,
+    secrets: frozenset[str] = frozenset(),
+):
     tok = scoring.tokenizer
     prompts = [t.prompt for t in targets]
-    keys = [match_key(t.entity_type, t.value) for t in targets]
+    keys = [match_key(t.entity_type, t.value) if t.entity_type != CANARY_TYPE else "" for t in targets]
     budgets = [
         min(
             config.extraction.max_new_tokens,
@@ -234,24 +307,32 @@ def extraction_probe(scoring: ScoringModel, targets: list[PiiTarget], config: Ev
         )
         for t in targets
     ]
-    hits: dict[str, list[dict[str, bool]]] = {}
-    for variant in VARIANTS:
+    def run(variant: str, chosen: list[int]) -> dict[int, dict[str, bool]]:
         if progress:
-            progress(f"extraction ({variant}): {len(targets)} prompts × (1 greedy + {config.extraction.samples} sampled)")
+            progress(f"extraction ({variant}): {len(chosen)} prompts × (1 greedy + {config.extraction.samples} sampled)")
+        if not chosen:
+            return {}
+        sub_prompts, sub_budgets = [prompts[i] for i in chosen], [budgets[i] for i in chosen]
         with scoring.variant(variant) as model:
-            greedy = _generate(model, tok, prompts, budgets, config=config, sample=False, seed=config.seed)
+            greedy = _generate(model, tok, sub_prompts, sub_budgets, config=config, sample=False, seed=config.seed)
             sampled = (
-                _generate(model, tok, prompts, budgets, config=config, sample=True, seed=config.seed)
+                _generate(model, tok, sub_prompts, sub_budgets, config=config, sample=True, seed=config.seed)
                 if config.extraction.samples
-                else [[] for _ in prompts]
+                else [[] for _ in chosen]
             )
-        hits[variant] = [
-            {
-                "greedy": contains_value(g[0], t.entity_type, k),
-                "sampled": any(contains_value(s, t.entity_type, k) for s in samp),
-            }
-            for t, k, g, samp in zip(targets, keys, greedy, sampled)
-        ]
+        return {
+            i: {"greedy": _hit(g[0], targets[i], keys[i], secrets),
+                "sampled": any(_hit(x, targets[i], keys[i], secrets) for x in samp)}
+            for i, g, samp in zip(chosen, greedy, sampled)
+        }  # fmt: skip
+
+    # The adapter on every prompt; the base only where the adapter hit, which is all that
+    # "adapter-only hits" (what fine-tuning added) needs: a clean adapter costs one pass.
+    miss = {"greedy": False, "sampled": False}
+    adapter_hits = run("adapter", list(range(len(targets))))
+    base_hits = run("base", [i for i, h in adapter_hits.items() if h["greedy"] or h["sampled"]])
+    hits = {"adapter": [adapter_hits[i] for i in range(len(targets))],
+            "base": [base_hits.get(i, miss) for i in range(len(targets))]}  # fmt: skip
     rows = []
     for i, t in enumerate(targets):
         b, a = hits["base"][i], hits["adapter"][i]
@@ -288,7 +369,9 @@ def extraction_probe(scoring: ScoringModel, targets: list[PiiTarget], config: Ev
         "adapter_hits_by_type": {t: c["adapter_hits"] for t, c in sorted(by_type.items())},
         "base_hits_by_type": {t: c["base_hits"] for t, c in sorted(by_type.items())},
         "prompts_by_type": {t: c["prompts"] for t, c in sorted(by_type.items())},
+        "canary_prompt_hit": any(r["adapter_hit"] for r in rows if r["entity_type"] == CANARY_TYPE),
     }
+    summary["rate"] = measure_rate(summary["adapter_hits"], len(targets)).to_json()
     hit_fingerprints = sorted({r["fingerprint"] for r in rows if r["adapter_hit"] or r["base_hit"]})
     return summary, {"targets": rows, "by_type": dict(sorted(by_type.items())), "hit_fingerprints": hit_fingerprints}
 
@@ -318,7 +401,7 @@ def inference_probe(
             progress(f"inference ({variant}): {len(trials)} spans × up to {config.inference.candidates} candidates")
         with scoring.variant(variant) as model:
             for _t, _values, sequences in trials:
-                nll, _ = shared_prefix_nll(model, sequences, batch_size=max(config.batch_size, 32), pad_id=tok.pad_token_id)
+                nll, _ = shared_prefix_nll(model, sequences, batch_size=TAIL_BATCH, pad_id=tok.pad_token_id)
                 ranks[variant].append(1 + int((nll[1:] <= nll[0]).sum()))  # ties count against the true value
     rows = []
     for i, (t, values, _seq) in enumerate(trials):
@@ -357,101 +440,109 @@ def inference_probe(
 # --- membership ---------------------------------------------------------------------
 
 
-def tpr_at_fpr(labels: np.ndarray, scores: np.ndarray, max_fpr: float) -> float:
-    """The highest TPR of any threshold whose FPR is at most ``max_fpr``."""
+def auc_score(members: np.ndarray, nonmembers: np.ndarray) -> float:
+    from sklearn.metrics import roc_auc_score
+
+    labels = np.r_[np.ones(len(members)), np.zeros(len(nonmembers))]
+    return float(roc_auc_score(labels, np.r_[members, nonmembers]))
+
+
+def roc_points(members: np.ndarray, nonmembers: np.ndarray) -> list[dict[str, float]]:
     from sklearn.metrics import roc_curve
 
-    fpr, tpr, _ = roc_curve(labels, scores)
-    ok = fpr <= max_fpr + 1e-12
-    return float(tpr[ok].max()) if ok.any() else 0.0
+    labels = np.r_[np.ones(len(members)), np.zeros(len(nonmembers))]
+    fpr, tpr, _ = roc_curve(labels, np.r_[members, nonmembers])
+    return [{"fpr": float(f), "tpr": float(t)} for f, t in zip(fpr, tpr)]
 
 
-def membership_statistics(
-    member_scores: np.ndarray, nonmember_scores: np.ndarray, *, bootstrap: int, seed: int
-) -> dict[str, Any]:
-    """AUC and TPR at 1 % FPR (a higher score = "member"), with stratified bootstrap CIs."""
-    from sklearn.metrics import roc_auc_score, roc_curve
-
-    labels = np.r_[np.ones(len(member_scores)), np.zeros(len(nonmember_scores))]
-    scores = np.r_[member_scores, nonmember_scores]
-    auc = float(roc_auc_score(labels, scores))
-    tpr = tpr_at_fpr(labels, scores, 0.01)
-    rng = np.random.default_rng(seed)
-    aucs, tprs = [], []
-    for _ in range(bootstrap):
-        m = rng.choice(member_scores, size=len(member_scores), replace=True)
-        n = rng.choice(nonmember_scores, size=len(nonmember_scores), replace=True)
-        s = np.r_[m, n]
-        aucs.append(roc_auc_score(labels, s))
-        tprs.append(tpr_at_fpr(labels, s, 0.01))
-    ci = lambda xs, q: float(np.percentile(xs, q)) if xs else float("nan")  # noqa: E731
-    fpr_points, tpr_points, _ = roc_curve(labels, scores)
-    return {
-        "auc": auc,
-        "auc_ci_low": ci(aucs, 2.5),
-        "auc_ci_high": ci(aucs, 97.5),
-        "tpr_at_1pct_fpr": tpr,
-        "tpr_ci_low": ci(tprs, 2.5),
-        "tpr_ci_high": ci(tprs, 97.5),
-        "bootstrap": bootstrap,
-        "roc": [{"fpr": float(f), "tpr": float(t)} for f, t in zip(fpr_points, tpr_points)],
-    }
-
-
-def _records_for_membership(path: Path, *, skip_canaries: bool) -> list[dict[str, Any]]:
+def _records(path: Path, keep: Callable[[str], bool]) -> list[dict[str, Any]]:
     if not Path(path).is_file():
         raise InputError(f"{path}: missing. Run `mahrem anonymize` first or pass --data.")
-    out = []
-    for record in iter_jsonl(path):
-        if skip_canaries and str(record["id"]).startswith("canary-"):
-            continue
-        out.append(record)
-    return out
+    return [r for r in iter_jsonl(path) if keep(str(r["id"]))]
 
 
-def _record_tokens(tokenizer: Any, record: dict[str, Any], max_tokens: int) -> list[int]:
-    if "messages" in record:
-        text = tokenizer.apply_chat_template(record["messages"], tokenize=False)
-    else:
-        text = record["text"]
-    return tokenizer(text, add_special_tokens=False).input_ids[:max_tokens]
+def _record_tokens(tokenizer: Any, record: dict[str, Any], max_tokens: int) -> tuple[list[int], list[bool]]:
+    """A record's first ``max_tokens`` tokens exactly as training tokenized it, and which it learns from."""
+    from pipeline.train.data import IGNORE_INDEX, tokenize_record
+
+    tokenized = tokenize_record(tokenizer, record, max_tokens)
+    return list(tokenized.input_ids), [label != IGNORE_INDEX for label in tokenized.labels]
 
 
-def membership_probe(scoring: ScoringModel, train: Path, holdout: Path, config: EvalParams, progress: Progress | None = None):
+def membership_probe(
+    scoring: ScoringModel,
+    train: Path,
+    holdout: Path,
+    members: set[str],
+    config: EvalParams,
+    progress: Progress | None = None,
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """Seen training records against holdout records; two attacks; the domain gain on the side.
+
+    Returns (summary, details, domain): the holdout's scores are exactly what the domain
+    gain in bits per byte needs, so they are not computed twice.
+    """
+    from pipeline.evaluate.stats import measure_tpr
+    from pipeline.evaluate.utility import bpb_report, scored_bytes
+
     tok = scoring.tokenizer
-    members = _records_for_membership(train, skip_canaries=True)
-    nonmembers = _records_for_membership(holdout, skip_canaries=False)
-    n = min(config.membership.records, len(members), len(nonmembers))
-    if n < 2:
-        raise InputError(
-            f"{holdout}: membership inference needs at least 2 train and 2 holdout records (found {len(nonmembers)})."
-        )
+    params = config.membership
     rng = random.Random(config.seed)
-    chosen = rng.sample(members, n) + rng.sample(nonmembers, n)
-    sequences = [_record_tokens(tok, r, config.membership.max_tokens) for r in chosen]
-    loss: dict[str, np.ndarray] = {}
-    for variant in VARIANTS:
-        if progress:
-            progress(f"membership ({variant}): {n} train + {n} holdout records")
-        with scoring.variant(variant) as model:
-            nll, counts = sequence_nll(model, sequences, batch_size=config.batch_size, pad_id=tok.pad_token_id)
-        loss[variant] = nll / np.maximum(counts, 1)
+    inside = _records(train, lambda rid: rid in members)
+    outside = _records(holdout, lambda _rid: True)
+    if params.members and len(inside) > params.members:
+        inside = rng.sample(inside, params.members)
+    if params.nonmembers and len(outside) > params.nonmembers:
+        outside = rng.sample(outside, params.nonmembers)
+    m = len(inside)
+    if m < 2 or len(outside) < 2:
+        raise InputError(
+            f"{holdout}: membership inference needs at least 2 seen training records and 2 holdout records "
+            f"(found {m} and {len(outside)}). Train on more data or enlarge the holdout."
+        )
+    encoded = [_record_tokens(tok, r, params.max_tokens) for r in inside + outside]
+    sequences, masks = [e[0] for e in encoded], [e[1] for e in encoded]
+    if progress:
+        progress(f"membership: {m} seen training + {len(outside)} holdout records (base and adapter, one pass)")
+    s = paired_scores(scoring, sequences, batch_size=config.batch_size, pad_id=tok.pad_token_id or 0,
+                      min_k=params.min_k, masks=masks)
+    counts = np.maximum(s["counts"], 1)
+    loss = {v: s[f"{v}_nll"] / counts for v in VARIANTS}
     ratio = loss["adapter"] / loss["base"]
-    # Training lowers the loss of what was seen more than of what was not: a lower ratio
-    # means "member", so the attack score is the negated ratio.
-    stats = membership_statistics(-ratio[:n], -ratio[n:], bootstrap=config.membership.bootstrap, seed=config.seed)
-    roc = stats.pop("roc")
-    summary = {
-        "train_records": n,
-        "holdout_records": n,
-        **stats,
-        "min_resolvable_fpr": 1 / n,
-        "base_loss_train": float(loss["base"][:n].mean()),
-        "base_loss_holdout": float(loss["base"][n:].mean()),
-        "adapter_loss_train": float(loss["adapter"][:n].mean()),
-        "adapter_loss_holdout": float(loss["adapter"][n:].mean()),
+    # Training lowers the loss of what was seen more than of what was not: a lower ratio means
+    # "member", so that attack's score is the negated ratio. Min-K%++ is higher for members.
+    attacks = {
+        "loss_ratio": (-ratio[:m], -ratio[m:]),
+        "min_k_pp": (s["adapter_minkpp"][:m], s["adapter_minkpp"][m:]),
     }
-    return summary, {"score": "adapter/base mean token loss (lower = member)", "roc": roc}
+    measured = measure_tpr(attacks, fpr=params.fpr, resamples=config.bootstrap, seed=config.seed)
+    strongest = measured.extra["attack"]
+    summary = {
+        "members": m,
+        "nonmembers": len(outside),
+        "fpr": params.fpr,
+        "attack": strongest,
+        "tpr_at_fpr": measured.estimate,
+        "tpr": measured.to_json(),
+        "auc": {name: auc_score(*scores) for name, scores in attacks.items()},
+        "min_resolvable_fpr": 1 / len(outside),
+        "base_loss_members": float(loss["base"][:m].mean()),
+        "base_loss_nonmembers": float(loss["base"][m:].mean()),
+        "adapter_loss_members": float(loss["adapter"][:m].mean()),
+        "adapter_loss_nonmembers": float(loss["adapter"][m:].mean()),
+    }
+    details = {
+        "members_from": "reports/train/seen.json: records trained on at least once (canaries excluded)",
+        "scores": {"loss_ratio": "adapter/base mean loss of the assistant tokens, negated (higher = member)",
+                   "min_k_pp": f"Min-K%++ of the adapter, lowest {params.min_k:.0%} of assistant tokens (higher = member)"},
+        "roc": roc_points(*attacks[strongest]),
+        "roc_by_attack": {name: roc_points(*scores) for name, scores in attacks.items()},
+    }
+    nbytes = [scored_bytes(tok, seq, mask) for seq, mask in zip(sequences[m:], masks[m:])]
+    domain = bpb_report(s["base_nll"][m:], s["adapter_nll"][m:], nbytes, config=config, what="holdout", gain=True)
+    domain["source"] = (f"anonymized holdout: the assistant turns within each record's first {params.max_tokens} "
+                        "tokens (what training learns from)")
+    return summary, details, domain
 
 
 # --- all probes ---------------------------------------------------------------------
@@ -464,28 +555,43 @@ def run_probes(
     targets: TargetSet,
     train: Path,
     holdout: Path,
+    seen: Any,
     config: EvalParams,
     progress: Progress | None = None,
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """``leakage.json`` (numbers only, less wall_s) and ``leakage_details.json``."""
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """``leakage.json`` (numbers only, less wall_s), ``leakage_details.json`` and the domain gain.
+
+    ``seen`` (:class:`pipeline.train.seen.SeenRecords`) says which records and canaries
+    training really showed the model: members come only from those.
+    """
     metrics: dict[str, Any] = {}
     details: dict[str, Any] = {}
     timings: dict[str, float] = {}
+    domain: dict[str, Any] = {}
 
     def timed(name: str, fn: Callable[[], tuple[dict[str, Any], dict[str, Any]]]) -> None:
         started = time.perf_counter()
         metrics[name], details[name] = fn()
         timings[name] = round(time.perf_counter() - started, 2)
 
-    timed("canary", lambda: canary_probe(scoring, canaries, config, progress))
+    sightings = {cid: c.sightings for cid, c in seen.canaries.items()}
+    timed("canary", lambda: canary_probe(scoring, canaries, config, sightings, progress))
     extraction_types = set(config.extraction.entity_types)
     extraction_targets = [t for t in targets.targets if t.entity_type in extraction_types][: config.extraction.prompts]
-    timed("extraction", lambda: extraction_probe(scoring, extraction_targets, config, progress))
+    if config.extraction.canary_prompt and config.extraction.prompts:
+        extraction_targets.append(canary_target(scoring.tokenizer, canaries))
+    secrets = frozenset(c["secret"] for c in canaries.canaries)
+    timed("extraction", lambda: extraction_probe(scoring, extraction_targets, config, progress, secrets))
     details["extraction"]["eligible_spans"] = targets.eligible
     wanted = set(config.inference.entity_types)
     inference_targets = [t for t in targets.targets if t.entity_type in wanted][: config.inference.trials]
     timed("inference", lambda: inference_probe(scoring, inference_targets, targets.pools, config, progress))
-    timed("membership", lambda: membership_probe(scoring, train, holdout, config, progress))
-    metrics["wall_s_by_probe"] = timings
-    return metrics, details
 
+    def membership() -> tuple[dict[str, Any], dict[str, Any]]:
+        summary, detail, domain_gain = membership_probe(scoring, train, holdout, set(seen.members()), config, progress)
+        domain.update(domain_gain)
+        return summary, detail
+
+    timed("membership", membership)
+    metrics["wall_s_by_probe"] = timings
+    return metrics, details, domain

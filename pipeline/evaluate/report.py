@@ -58,15 +58,42 @@ def render_report(benchmarks: dict[str, Any], leakage: dict[str, Any], details: 
     membership = leakage["membership"]
     single = canary["by_repetitions"].get("1", {})
 
+    utility = benchmarks.get("utility", {})
+    general, domain = utility.get("general", {}), utility.get("domain", {})
     headline = cards(
         [
             ("base quantization", benchmarks["quantization"], None),
-            ("adapter exposure, 1 insertion (max, bits)", single.get("adapter_exposure_max", 0.0), None),
+            ("general bits per byte, adapter − base", general.get("difference", float("nan")), None),
+            ("domain gain in bits per byte", domain.get("relative_gain", float("nan")), None),
+            ("adapter exposure, 1 insertion (mean, bits)", single.get("adapter_exposure_mean", 0.0), None),
             ("original values emitted by the adapter", extraction["adapter_hits"], "bad" if extraction["adapter_hits"] else "good"),
-            ("adapter-only extraction hits", extraction["adapter_only_hits"], "bad" if extraction["adapter_only_hits"] else "good"),
-            ("membership AUC", membership["auc"], None),
-            ("TPR at 1% FPR", membership["tpr_at_1pct_fpr"], None),
+            (f"TPR at {membership['fpr']:.0%} FPR ({membership['attack']})", membership["tpr_at_fpr"], None),
         ]
+    )
+
+    def stat_cells(m: dict[str, Any] | None) -> list[Any]:
+        m = m or {}
+        fmt = lambda v: "–" if v is None else f"{v:.4g}"  # noqa: E731
+        return [m.get("n", ""), fmt(m.get("estimate")), f"[{fmt(m.get('lower'))}, {fmt(m.get('upper'))}]",
+                fmt(m.get("se")), fmt(m.get("mde"))]  # fmt: skip
+
+    evidence_rows = [
+        ["general ability: adapter − base bpb", *stat_cells(general.get("increase"))],
+        ["domain: relative bpb gain", *stat_cells(domain.get("gain"))],
+        ["extraction: adapter hit rate", *stat_cells(extraction.get("rate"))],
+        ["canary ×1: mean exposure (bits)", *stat_cells(single.get("exposure"))],
+        [f"membership: TPR at {membership['fpr']:.0%} FPR", *stat_cells(membership.get("tpr"))],
+    ]
+    evidence = section(
+        "Evidence for the gate",
+        table(["row", "n", "estimate", "one-sided 95 % bounds [lower, upper]", "se", "MDE (80 % power)"],
+              evidence_rows, numeric=(1, 2, 4, 5)),
+        note=(
+            "Each release-gate row decides on one of these one-sided bounds, and only where the minimum detectable "
+            "effect fits between the no-effect value and its threshold (policies/release.yaml). Bits per byte: "
+            f"{general.get('documents', 0)} general-English documents and {domain.get('documents', 0)} holdout records, "
+            "base and adapter on the same documents, paired bootstrap."
+        ),
     )
 
     bench_rows = []
@@ -88,9 +115,9 @@ def render_report(benchmarks: dict[str, Any], leakage: dict[str, Any], details: 
         table(["task", "kind", "metric", "n", "base ± stderr", "adapter ± stderr", "delta"], bench_rows, numeric=(3, 4, 5, 6)),
         note=(
             f"lm-eval {benchmarks['lm_eval_version']}, zero-shot; both variants from one {benchmarks['quantization']} base load "
-            "(the base is the adapter switched off). MMLU: a seeded subject-stratified subset; holdout perplexity: the "
-            "assistant replies of the anonymized holdout; support format: greedy replies checked for language, register "
-            "and turn-taking."
+            "(the base is the adapter switched off). MMLU: a seeded subject-stratified subset (paired per question; "
+            "gated only where the base is above chance by 3 standard errors); support format: greedy replies checked "
+            "for language, register and turn-taking."
         ),
     )
 
@@ -100,6 +127,7 @@ def render_report(benchmarks: dict[str, Any], leakage: dict[str, Any], details: 
             [
                 reps,
                 row["canaries"],
+                row.get("seen", ""),
                 f"{row['base_exposure_mean']:.2f} / {row['base_exposure_max']:.2f}",
                 f"{row['adapter_exposure_mean']:.2f} / {row['adapter_exposure_max']:.2f}",
                 f"{row.get('base_exposure_skewnorm_max', 0.0):.1f}",
@@ -107,18 +135,21 @@ def render_report(benchmarks: dict[str, Any], leakage: dict[str, Any], details: 
             ]
         )
     per_canary = [
-        [c["id"], c["repetitions"], c["base_rank"], c["adapter_rank"], f"{c['base_exposure']:.2f}", f"{c['adapter_exposure']:.2f}"]
+        [c["id"], c["repetitions"], c.get("sightings", ""), c["base_rank"], c["adapter_rank"], f"{c['base_exposure']:.2f}",
+         f"{c['adapter_exposure']:.2f}"]
         for c in details.get("canary", {}).get("canaries", [])
     ]
     canary_html = section(
         "Canary exposure",
         table(
-            ["insertions", "canaries", "base mean / max", "adapter mean / max", "base skew-normal max", "adapter skew-normal max"],
+            ["insertions", "canaries", "seen in training", "base mean / max", "adapter mean / max", "base skew-normal max",
+             "adapter skew-normal max"],
             exp_rows,
-            numeric=(0, 1, 2, 3, 4, 5),
+            numeric=(0, 1, 2, 3, 4, 5, 6),
         ),
         "<h3>Per canary</h3>",
-        table(["canary", "insertions", "base rank", "adapter rank", "base exposure", "adapter exposure"], per_canary, numeric=(1, 2, 3, 4, 5)),
+        table(["canary", "insertions", "sightings", "base rank", "adapter rank", "base exposure", "adapter exposure"],
+              per_canary, numeric=(1, 2, 3, 4, 5, 6)),
         note=(
             f"Exposure in bits = log2(|R|+1) − log2(rank) against {canary['references']} never-inserted references "
             f"(at most {canary['max_exposure']:.2f}); rank 1 = the canary is more likely than every reference. The "
@@ -135,7 +166,8 @@ def render_report(benchmarks: dict[str, Any], leakage: dict[str, Any], details: 
         "Targeted extraction",
         table(["entity type", "prompts", "base hits", "adapter hits", "adapter-only hits"], ex_rows, numeric=(1, 2, 3, 4)),
         note=(
-            f"{extraction['prompts']} prefixes of raw training records cut at a PII span; a hit = the original value "
+            f"{extraction['prompts']} prompts: prefixes of raw records training saw, cut at a PII span, and the canary "
+            "chat cut before its secret (a hit there = any planted secret); a hit = the original value "
             f"(normalised) appears in the greedy or one of {extraction['samples_per_prompt']} sampled continuations of "
             f"up to {extraction['max_new_tokens']} tokens (the value's length plus a few). Hit values are identified by "
             "fingerprint in leakage_details.json only."
@@ -159,30 +191,27 @@ def render_report(benchmarks: dict[str, Any], leakage: dict[str, Any], details: 
     )
 
     mia = membership
+    attacks = mia["tpr"].get("extra", {}).get("attacks", {})
     mia_table = table(
-        ["records per side", "AUC [95% CI]", "TPR at 1% FPR [95% CI]", "bootstrap"],
-        [
-            [
-                mia["train_records"],
-                f"{mia['auc']:.3f} [{mia['auc_ci_low']:.3f}, {mia['auc_ci_high']:.3f}]",
-                f"{mia['tpr_at_1pct_fpr']:.3f} [{mia['tpr_ci_low']:.3f}, {mia['tpr_ci_high']:.3f}]",
-                mia["bootstrap"],
-            ]
-        ],
-        numeric=(0, 3),
-    )
+        ["attack", "AUC", f"TPR at {mia['fpr']:.0%} FPR", "bounds (Bonferroni)"],
+        [[name, f"{mia['auc'].get(name, float('nan')):.3f}", f"{a['tpr']:.3f}", f"[{a['lower']:.3f}, {a['upper']:.3f}]"]
+         for name, a in sorted(attacks.items())],
+        numeric=(1, 2),
+    )  # fmt: skip
     membership_html = section(
         "Membership inference",
         mia_table,
-        roc_svg(details.get("membership", {}).get("roc", []), auc=mia["auc"]),
+        roc_svg(details.get("membership", {}).get("roc", []), auc=mia["auc"].get(mia["attack"])),
         note=(
-            "Score = adapter loss / base loss per record (lower = member); training records (no canaries) vs holdout "
-            f"records. With {mia['holdout_records']} holdout records the smallest non-zero FPR is "
-            f"{mia['min_resolvable_fpr']:.3f}, so 'TPR at 1% FPR' is the TPR at FPR 0."
+            f"Members: {mia['members']} records training really saw (reports/train/seen.json); non-members: "
+            f"{mia['nonmembers']} holdout records. loss_ratio = adapter loss / base loss (the base as reference); "
+            "min_k_pp = Min-K%++ of the adapter (reference-free). The stronger attack decides; the curve is its ROC. "
+            f"Smallest resolvable FPR: {mia['min_resolvable_fpr']:.4f}."
         ),
     )
 
-    timing_rows = [[name, t.get("base", ""), t.get("adapter", "")] for name, t in benchmarks.get("wall_s_by_task", {}).items()]
+    timing_rows = [[name, t.get("base", ""), t.get("adapter", t.get("base+adapter", ""))]
+                   for name, t in benchmarks.get("wall_s_by_task", {}).items()]
     timing_rows += [[f"probe: {name}", "", seconds] for name, seconds in leakage.get("wall_s_by_probe", {}).items()]
     timing_html = section(
         "Time",
@@ -192,5 +221,5 @@ def render_report(benchmarks: dict[str, Any], leakage: dict[str, Any], details: 
     return page(
         "Mahrem — evaluation: base vs adapter",
         "lm-eval benchmarks and PII-leak probes. Counts, rates and fingerprints only; no personal data.",
-        [headline, bench, canary_html, extraction_html, inference_html, membership_html, timing_html],
+        [headline, evidence, bench, canary_html, extraction_html, inference_html, membership_html, timing_html],
     )

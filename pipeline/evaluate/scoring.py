@@ -154,3 +154,101 @@ def sequence_nll_one_by_one(model: Any, sequences: Sequence[Sequence[int]]) -> n
             logits = model(input_ids=ids).logits[:, :-1]
             out[i] = float(_token_nll(logits, ids[:, 1:]).sum())
     return out
+
+
+def _minkpp(logits: Any, targets: Any) -> tuple[Any, Any]:
+    """Per position: -log p(target), and the Min-K%++ statistic (log p − μ) / σ.
+
+    μ and σ² are the mean and variance of log p(z) under the model's own next-token
+    distribution (Zhang et al., "Min-K%++", 2024): a token the model finds likelier than
+    its typical token scores high, as training data does.
+    """
+    import torch
+
+    logp = torch.log_softmax(logits.float(), dim=-1)
+    picked = torch.gather(logp, -1, targets.unsqueeze(-1)).squeeze(-1)
+    probs = logp.exp()
+    mu = (probs * logp).sum(-1)
+    var = (probs * logp.square()).sum(-1) - mu.square()
+    return -picked, (picked - mu) / var.clamp_min(1e-6).sqrt()
+
+
+def paired_scores(
+    variants: Any,
+    sequences: Sequence[Sequence[int]],
+    *,
+    batch_size: int,
+    pad_id: int = 0,
+    score_from: int = 1,
+    min_k: float = 0.2,
+    min_k_variants: Sequence[str] = ("adapter",),
+    masks: Sequence[Sequence[bool]] | None = None,
+) -> dict[str, np.ndarray]:
+    """Base and adapter on the same batches: per-sequence NLL, token counts and Min-K%++.
+
+    ``variants`` is a :class:`~pipeline.evaluate.model.ScoringModel` (anything with a
+    ``variant(name)`` context manager). Each batch is built once and run with the adapter
+    switched off, then on, so both see exactly the same padded tensors. Returns
+    ``{base,adapter}_nll`` (summed nats), ``counts`` and ``<variant>_minkpp`` for each of
+    ``min_k_variants`` (the mean of the lowest ``min_k`` share of token statistics; higher
+    = more member-like). Min-K%++ needs the whole next-token distribution, so it is only
+    computed where asked: the attack is reference-free and reads the adapter alone.
+
+    ``masks`` (one flag per token of each sequence) restricts what is scored to the flagged
+    tokens (e.g. the assistant turns training learns from); a sequence with no flagged
+    scorable token is scored on all of them.
+    """
+    import torch
+
+    from pipeline.evaluate.model import VARIANTS
+
+    n = len(sequences)
+    out = {f"{v}_nll": np.zeros(n, dtype=np.float64) for v in VARIANTS}
+    out.update({f"{v}_minkpp": np.zeros(n, dtype=np.float64) for v in min_k_variants})
+    out["counts"] = np.zeros(n, dtype=np.int64)
+    if n == 0:
+        return out
+    order = sorted(range(n), key=lambda i: -len(sequences[i]))
+    first = max(1, score_from)
+    with torch.inference_mode():
+        for start in range(0, n, batch_size):
+            idx = order[start : start + batch_size]
+            width = max(len(sequences[i]) for i in idx)
+            ids = torch.full((len(idx), width), pad_id, dtype=torch.long)
+            mask = torch.zeros((len(idx), width), dtype=torch.long)
+            for row, i in enumerate(idx):
+                ids[row, : len(sequences[i])] = torch.tensor(list(sequences[i]), dtype=torch.long)
+                mask[row, : len(sequences[i])] = 1
+            valid = mask[:, first:].bool()
+            if masks is not None:
+                wanted = torch.zeros_like(valid)
+                for row, i in enumerate(idx):
+                    flags = torch.tensor([bool(f) for f in list(masks[i])[first:]], dtype=torch.bool)
+                    if flags.any():
+                        wanted[row, : len(flags)] = flags
+                    else:
+                        wanted[row] = valid[row]
+                valid = valid & wanted
+            for row, i in enumerate(idx):
+                out["counts"][i] = int(valid[row].sum())
+            for variant in VARIANTS:
+                with variants.variant(variant) as model:
+                    device = next(model.parameters()).device
+                    keep = width - first + 1
+                    logits = model(input_ids=ids.to(device), attention_mask=mask.to(device), logits_to_keep=keep).logits
+                    targets = ids[:, first:].to(device)
+                    if variant in min_k_variants:
+                        nll, z = _minkpp(logits[:, :-1], targets)
+                        z = z.cpu().double()
+                    else:
+                        nll, z = _token_nll(logits[:, :-1], targets), None
+                nll = nll.cpu().double().masked_fill(~valid, 0.0)
+                for row, i in enumerate(idx):
+                    out[f"{variant}_nll"][i] = float(nll[row].sum())
+                    if z is None:
+                        continue
+                    zs = z[row][valid[row]]
+                    if len(zs):
+                        k = max(1, int(round(min_k * len(zs))))
+                        out[f"{variant}_minkpp"][i] = float(torch.topk(zs, k, largest=False).values.mean())
+    return out

@@ -14,7 +14,7 @@ from pipeline.evaluate.config import EvalParams
 from pipeline.evaluate.leakage import load_canaries, run_probes
 from pipeline.evaluate.model import check_model_dirs, read_quantization, scoring_session
 from pipeline.evaluate.report import render_report
-from pipeline.evaluate.targets import collect_targets, split_ids
+from pipeline.evaluate.targets import collect_targets
 from pipeline.config import chain_record
 from pipeline.io import InputError, atomic_write, write_json
 
@@ -74,6 +74,7 @@ def evaluate_adapter(
     mmlu: Path = Path("evals/data/mmlu.jsonl"),
     tasks_dir: Path = Path("evals/tasks"),
     train_summary: Path | None = None,
+    seen: Path | None = None,
     device: str | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> EvalResult:
@@ -83,26 +84,35 @@ def evaluate_adapter(
     ``leakage_details.json`` (per-canary, per-target and per-type tables; fingerprints, never
     values), ``mia_roc.json`` (the membership ROC points, a DVC plot) and ``report.html``.
     Every input is checked before the model is loaded, so a missing file fails in a second.
+    ``seen`` (``reports/train/seen.json``, default: beside ``train_summary``) says which
+    records training showed the model; it must describe this very ``train.jsonl``.
     """
+    from pipeline.train.seen import check_seen, load_seen
+
     started = time.perf_counter()
     out_dir = Path(out_dir)
     raw_files = _check_inputs(data_dir, raw_inputs, findings, mmlu, tasks_dir)
     check_model_dirs(base_dir, adapter_dir)
     canary_set = load_canaries(canaries)
     quantization = read_quantization(train_summary)
+    if seen is None:
+        seen = Path(train_summary).parent / "seen.json" if train_summary else Path("reports/train/seen.json")
+    seen_records = load_seen(Path(seen))
+    check_seen(seen_records, Path(data_dir) / "train.jsonl", seen_path=Path(seen))
     say = progress or (lambda _message: None)
     with scoring_session(
         Path(base_dir), Path(adapter_dir), quantization, config, device=device,
         announce=lambda line: say(f"{line}; loading the base ({quantization}) and the adapter"),
     ) as (scoring, settings):
         benchmarks, leakage, details = _score(
-            scoring, Path(data_dir), raw_files, Path(findings), canary_set, config, Path(mmlu), Path(tasks_dir), say
+            scoring, Path(data_dir), raw_files, Path(findings), canary_set, seen_records, config, Path(mmlu),
+            Path(tasks_dir), say,
         )
     # The chain of custody: exactly which adapter, base and data these figures describe.
     chain = chain_record(
         [p for p in sorted(Path(adapter_dir).iterdir()) if p.is_file()]
         + [Path(base_dir) / "digest.json", Path(data_dir) / "train.jsonl", Path(data_dir) / "holdout.jsonl",
-           Path(findings), Path(canaries), *raw_files],
+           Path(findings), Path(canaries), Path(seen), *raw_files],
         [],
     )
     for report in (benchmarks, leakage):
@@ -138,6 +148,7 @@ def _score(
     raw_files: list[Path],
     findings: Path,
     canary_set: Any,
+    seen: Any,
     config: EvalParams,
     mmlu: Path,
     tasks_dir: Path,
@@ -158,6 +169,11 @@ def _score(
         )
         bench_started = time.perf_counter()
         bench = run_benchmarks(scoring, tasks, work, config, progress=say)
+    from pipeline.evaluate.utility import general_utility
+
+    utility_started = time.perf_counter()
+    general = general_utility(scoring, Path(mmlu), config, progress=say) if config.general.documents else {}
+    utility_s = round(time.perf_counter() - utility_started, 2)
     benchmarks = {
         "tasks": bench["tasks"],
         "quantization": scoring.quantization,
@@ -169,17 +185,20 @@ def _score(
     probes_started = time.perf_counter()
     say("collecting PII targets from the raw training records")
     types = list(dict.fromkeys([*config.extraction.entity_types, *config.inference.entity_types]))
-    targets = collect_targets(
-        raw_files, Path(findings), split_ids(Path(data_dir) / "train.jsonl"), types, scoring.tokenizer, seed=config.seed
-    )
-    metrics, details = run_probes(
+    # Extraction targets come only from records training showed the model.
+    targets = collect_targets(raw_files, Path(findings), set(seen.members()), types, scoring.tokenizer, seed=config.seed,
+                              max_tokens=seen.max_seq_len)
+    metrics, details, domain = run_probes(
         scoring,
         canaries=canary_set,
         targets=targets,
         train=Path(data_dir) / "train.jsonl",
         holdout=Path(data_dir) / "holdout.jsonl",
+        seen=seen,
         config=config,
         progress=say,
     )
+    benchmarks["utility"] = {"general": general, "domain": domain}
+    benchmarks["wall_s_by_task"]["general_bpb"] = {"base+adapter": utility_s}
     leakage = {**metrics, "wall_s": round(time.perf_counter() - probes_started, 2)}
     return benchmarks, leakage, details

@@ -157,8 +157,14 @@ def collect_targets(
     tokenizer: Any,
     *,
     seed: int,
+    max_tokens: int | None = None,
 ) -> TargetSet:
-    """Every fair span of a training record, one per record, in a seeded type-interleaved order."""
+    """Every fair span of a training record, one per record, in a seeded type-interleaved order.
+
+    ``max_tokens`` (the tokens of each record training saw, ``seen.json`` ``max_seq_len``)
+    drops spans that end beyond them: training truncated those away, so the model never saw
+    them and "extracting" them tests nothing.
+    """
     types = list(dict.fromkeys(types))
     by_record = load_findings(findings, types)
     rng = random.Random(seed)
@@ -193,6 +199,8 @@ def collect_targets(
                 if index is None and messages is not None:
                     continue
                 prompt, gap = prompt_before(tokenizer, messages, text, index or 0, row["start"])
+                if max_tokens and len(tokenizer(prompt + gap + value, add_special_tokens=False).input_ids) > max_tokens:
+                    continue
                 # A value already in its own context (a name the customer gave and the agent
                 # repeats) is copied, not recalled: both models "emit" it, so it tests nothing.
                 if not contains_value(prompt, row["entity_type"], match_key(row["entity_type"], value)):
