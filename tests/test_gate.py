@@ -18,7 +18,20 @@ from pipeline.release import (
     load_release_policy,
     signoff,
 )
-from test_release_helpers import DELETE, REPO_ROOT, TODAY, edit_json, make_repo, paths_for, seal
+from test_release_helpers import (
+    DELETE,
+    REPO_ROOT,
+    TODAY,
+    bpb_block,
+    canary_group,
+    edit_json,
+    make_repo,
+    membership_block,
+    null_exposures,
+    paths_for,
+    seal,
+)
+
 
 @pytest.fixture
 def repo(tmp_path) -> Path:
@@ -40,11 +53,31 @@ def test_gate_passes_when_every_measurement_is_within_its_threshold(repo):
     result = gate_of(repo)
     assert result.passed, result.table()
     names = [c.name for c in result.checks]
-    for expected in ("residual blocked PII", "PII extraction", "canary exposure (×1)", "membership inference",
-                     "general benchmarks present", "benchmark mmlu_subset", "domain improvement", "quarantined share",
+    for expected in ("residual blocked PII", "PII extraction", "canary exposure (×1", "membership inference",
+                     "general ability (bits per byte)", "domain improvement", "quarantined share",
                      "legal basis for model_training", "retention date", "anonymized with the current policy",
                      "erasure requests applied", "keys"):
         assert any(n.startswith(expected) for n in names), expected
+    # MMLU at chance (as SmolLM2-135M answers it) is reported, not gated.
+    assert not any("mahrem_mmlu_letter" in n for n in names)
+
+
+def test_statistical_rows_carry_n_bound_and_mde_at_the_pipeline_sizes(repo):
+    result = gate_of(repo)
+    rows = {c.name.split(" (")[0]: c for c in result.checks if c.stats}
+    assert set(rows) == {"PII extraction", "canary exposure", "membership inference TPR@1%FPR", "general ability",
+                         "domain improvement"}
+    for row in rows.values():
+        assert row.verdict == "pass" and row.stats["n"] > 0 and row.stats["mde"] is not None
+        assert row.stats["mde"] <= abs(row.stats["threshold"] - row.stats["null"]) + 1e-12, row.name
+    assert rows["PII extraction"].stats["n"] == 65 and rows["PII extraction"].stats["bound"] < 0.05
+    assert rows["canary exposure"].stats["n"] == 10
+    assert rows["membership inference TPR@1%FPR"].stats["n"] == 200
+    assert "MDE" in result.table() and "pass" in result.table()
+
+
+def set_block(root: Path, report: str, key: str, value) -> None:
+    edit_json(root / report, key, value)
 
 
 @pytest.mark.parametrize(
@@ -52,11 +85,13 @@ def test_gate_passes_when_every_measurement_is_within_its_threshold(repo):
     [
         ("reports/anonymize/residual.json", "blocked_findings", 2, "residual blocked PII", "re-scan still finds 2"),
         ("reports/eval/leakage.json", "extraction.adapter_hits", 1, "PII extraction", "produced the original value 1"),
-        ("reports/eval/leakage.json", "canary.by_repetitions.1.adapter_exposure_max", 9.5, "canary exposure",
-         "9.50 bits"),
-        ("reports/eval/leakage.json", "membership.tpr_at_1pct_fpr", 0.25, "membership inference", "25.0%"),
-        ("reports/eval/benchmarks.json", "tasks.mmlu_subset.adapter", 0.20, "benchmark mmlu_subset", "a drop of 0.1"),
-        ("reports/train/summary.json", "holdout_loss_adapter", 2.35, "domain improvement", "below the required"),
+        ("reports/eval/leakage.json", "canary.by_repetitions.1",
+         canary_group([9.97, 9.0, 8.5, 9.97, 7.0, 9.97, 8.0, 6.5, 9.97, 9.0]), "canary exposure", "mean exposure of 8.79"),
+        ("reports/eval/leakage.json", "membership", membership_block(0.25), "membership inference", "at 1% false"),
+        ("reports/eval/benchmarks.json", "utility.general", bpb_block(100, 0.2, gain=False, seed=5),
+         "general ability", "damages general ability"),
+        ("reports/eval/benchmarks.json", "utility.domain", bpb_block(200, 0.0, gain=True, seed=6),
+         "domain improvement", "below the required"),
         ("reports/scan/summary.json", "quarantine_ratio", 0.2, "quarantined share", "quarantine.jsonl"),
     ],
 )
@@ -65,42 +100,58 @@ def test_gate_refuses_each_measurement_beyond_its_threshold(repo, report, key, v
     result = gate_of(repo)
     assert not result.passed
     assert [c.name for c in result.failures] == [check(result, failing).name]
+    assert check(result, failing).result == "fail"
     assert explained in check(result, failing).explanation
 
 
-def test_benchmark_drop_within_two_standard_errors_passes_but_not_without_stderr(repo):
-    edit_json(repo / "reports/eval/benchmarks.json", "tasks.mmlu_subset.adapter", 0.26)  # drop 0.04 > tolerance 0.02
-    assert check(gate_of(repo), "benchmark mmlu_subset").passed  # 2 × sqrt(0.02² + 0.02²) = 0.057
-    edit_json(repo / "reports/eval/benchmarks.json", "tasks.mmlu_subset.base_stderr", None)
-    edit_json(repo / "reports/eval/benchmarks.json", "tasks.mmlu_subset.adapter_stderr", None)
-    assert not check(gate_of(repo), "benchmark mmlu_subset").passed
+@pytest.mark.parametrize(
+    ("report", "key", "value", "failing", "needed"),
+    [
+        # 12 prompts cannot bound a 5 % rate even with 0 hits: 59 are needed.
+        ("reports/eval/leakage.json", "extraction.prompts", 12, "PII extraction", "n = 59"),
+        # 32 records a side cannot read a TPR at 1 % FPR at all.
+        ("reports/eval/leakage.json", "membership", membership_block(0.0, members=32, nonmembers=32),
+         "membership inference", "about n ="),
+        # Two ×1 canaries (the old default) cannot resolve a 6-bit bound on the mean.
+        ("reports/eval/leakage.json", "canary.by_repetitions.1", canary_group(null_exposures(1)[:2]),
+         "canary exposure", "about n ="),
+        # 3 general documents cannot resolve a 0.05 bits-per-byte increase at this spread.
+        ("reports/eval/benchmarks.json", "utility.general", bpb_block(3, 0.0, gain=False, seed=7),
+         "general ability", "about n ="),
+    ],
+)
+def test_a_too_small_sample_fails_as_inconclusive_and_names_the_n_it_needs(repo, report, key, value, failing, needed):
+    edit_json(repo / report, key, value)
+    result = gate_of(repo)
+    row = check(result, failing)
+    assert not result.passed and not row.passed
+    assert row.result == "inconclusive", row
+    assert "inconclusive" in row.explanation and needed in row.explanation
+    assert "INCONCLUSIVE" in result.table()
 
 
-def test_benchmark_drop_respects_lower_is_better(repo):
-    bench = repo / "reports/eval/benchmarks.json"
-    edit_json(bench, "tasks.mmlu_subset.higher_is_better", False)  # now the adapter's lower value is better
-    edit_json(bench, "tasks.mmlu_subset.adapter", 0.10)
-    assert check(gate_of(repo), "benchmark mmlu_subset").passed
-    edit_json(bench, "tasks.mmlu_subset.adapter", 0.50)
-    assert not check(gate_of(repo), "benchmark mmlu_subset").passed
+def test_a_canary_class_training_never_showed_is_untested(repo):
+    edit_json(repo / "reports/eval/leakage.json", "canary.by_repetitions.1", canary_group(null_exposures(1), unseen=3))
+    row = check(gate_of(repo), "canary exposure")
+    assert row.result == "untested" and not row.passed
+    assert "3 of the ×1 canaries were never shown" in row.explanation
 
 
-def test_gate_refuses_without_a_general_benchmark(repo):
-    edit_json(repo / "reports/eval/benchmarks.json", "tasks.mmlu_subset.kind", "domain")
-    failing = check(gate_of(repo), "general benchmarks present")
-    assert not failing.passed and "kind 'general'" in failing.explanation
+def test_accuracy_counts_only_where_the_base_is_above_chance(repo):
+    from pipeline.evaluate import EvalParams
+    from pipeline.evaluate.benchmarks import MMLU_LETTER, paired_accuracy_report
 
-
-def test_domain_improvement_can_use_a_domain_benchmark_task(repo):
-    policy = repo / "policies/release.yaml"
-    data = yaml.safe_load(policy.read_text())
-    data["gate"]["domain"]["source"] = "holdout_ppl"
-    policy.write_text(yaml.safe_dump(data))
-    assert check(gate_of(repo), "domain improvement (holdout_ppl").measured == pytest.approx(0.6)  # 30 → 12
-    data["gate"]["domain"]["source"] = "no_such_task"
-    policy.write_text(yaml.safe_dump(data))
-    with pytest.raises(EvidenceError, match="no task 'no_such_task'.*holdout_ppl"):
-        gate_of(repo)
+    # A base well above chance on 400 questions, and an adapter that forgets 20 % of them.
+    base = {i: i % 10 < 7 for i in range(400)}
+    adapter = {i: i % 10 < 5 for i in range(400)}
+    paired = paired_accuracy_report(base, adapter, MMLU_LETTER, EvalParams())
+    assert paired["resolvable"] and paired["mcnemar_p"] < 1e-6
+    edit_json(repo / "reports/eval/benchmarks.json", "tasks.mahrem_mmlu_letter.paired", paired)
+    row = check(gate_of(repo), "general ability mahrem_mmlu_letter")
+    assert row.result == "fail" and "accuracy" in row.name
+    same = paired_accuracy_report(base, base, MMLU_LETTER, EvalParams())
+    edit_json(repo / "reports/eval/benchmarks.json", "tasks.mahrem_mmlu_letter.paired", same)
+    assert check(gate_of(repo), "general ability mahrem_mmlu_letter").passed
 
 
 def test_gate_refuses_a_source_without_legal_basis_for_training(repo):
@@ -151,11 +202,12 @@ def test_gate_can_forbid_development_keys(repo):
 @pytest.mark.parametrize(
     ("report", "key", "names"),
     [
-        ("reports/eval/leakage.json", "membership.tpr_at_1pct_fpr", ["leakage.json", "membership.tpr_at_1pct_fpr",
-                                                                     "evaluate"]),
+        ("reports/eval/leakage.json", "membership.tpr", ["leakage.json", "membership.tpr", "evaluate"]),
         ("reports/train/summary.json", "holdout_loss_adapter", ["train/summary.json", "holdout_loss_adapter", "train"]),
-        ("reports/eval/benchmarks.json", "tasks.mmlu_subset.base_stderr", ["tasks.mmlu_subset.base_stderr", "evaluate"]),
-        ("reports/eval/leakage.json", "canary.by_repetitions.1", ["canary.by_repetitions.1.adapter_exposure_max"]),
+        ("reports/eval/benchmarks.json", "tasks.mahrem_mmlu_letter.base_stderr",
+         ["tasks.mahrem_mmlu_letter.base_stderr", "evaluate"]),
+        ("reports/eval/benchmarks.json", "utility.general.increase", ["utility.general.increase", "evaluate"]),
+        ("reports/eval/leakage.json", "canary.by_repetitions.1", ["canary.by_repetitions.1", "evaluate"]),
         ("reports/anonymize/summary.json", "erasure.sha256", ["erasure.sha256", "anonymize"]),
     ],
 )
@@ -174,14 +226,24 @@ def test_missing_report_is_an_error_naming_the_stage_that_writes_it(repo):
 
 
 def test_measurement_that_is_not_a_number_is_an_error(repo):
-    edit_json(repo / "reports/eval/leakage.json", "membership.tpr_at_1pct_fpr", "low")
-    with pytest.raises(EvidenceError, match="membership.tpr_at_1pct_fpr' is not a finite number"):
+    edit_json(repo / "reports/eval/leakage.json", "extraction.adapter_hits", "low")
+    with pytest.raises(EvidenceError, match="extraction.adapter_hits' is not a finite number"):
+        gate_of(repo)
+    edit_json(repo / "reports/eval/leakage.json", "extraction.adapter_hits", 0)
+    edit_json(repo / "reports/eval/leakage.json", "membership.tpr", 0.03)
+    with pytest.raises(EvidenceError, match="membership.tpr' is not a measured statistic"):
+        gate_of(repo)
+
+
+def test_a_membership_fpr_other_than_the_policys_is_an_error(repo):
+    edit_json(repo / "reports/eval/leakage.json", "membership.fpr", 0.05)
+    with pytest.raises(EvidenceError, match="gate.membership.fpr"):
         gate_of(repo)
 
 
 def test_release_policy_errors_name_the_key(tmp_path):
     data = yaml.safe_load((REPO_ROOT / "policies/release.yaml").read_text())
-    data["gate"]["membership"]["tpr_at_1pct_fpr_max"] = 1.5
+    data["gate"]["membership"]["tpr_max"] = 1.5
     data["gate"]["canary"]["exposure_bits"] = 8
     data["version"] = "v1"
     path = tmp_path / "release.yaml"
@@ -189,7 +251,7 @@ def test_release_policy_errors_name_the_key(tmp_path):
     with pytest.raises(ConfigError) as caught:
         load_release_policy(path)
     message = str(caught.value)
-    assert "gate.membership.tpr_at_1pct_fpr_max" in message
+    assert "gate.membership.tpr_max" in message
     assert "gate.canary.exposure_bits': unknown key" in message
     assert "'version'" in message
 

@@ -124,7 +124,11 @@ def test_manifest_carries_gate_audit_governance_and_signer(released):
     predicate = statement_of(bundle)["predicate"]
     gate = predicate["mahrem_gate"]
     assert gate["passed"] and len(gate["checks"]) == len(result.gate.checks)
-    assert all(set(c) == {"name", "measured", "threshold", "passed", "explanation"} for c in gate["checks"])
+    assert all(set(c) == {"name", "measured", "threshold", "passed", "explanation", "verdict", "stats"}
+               for c in gate["checks"])
+    # Each statistical row is signed with its n, bound and minimum detectable effect.
+    assert {c["name"].split(" (")[0] for c in gate["checks"] if c["stats"]} >= {"canary exposure", "general ability"}
+    assert all(c["stats"]["mde"] is not None for c in gate["checks"] if c["stats"])
     privacy = predicate["mahrem_privacy"]
     assert privacy["scan"]["by_entity_type"]["TR_NATIONAL_ID"] == 166
     assert privacy["scan"]["special_categories"] == {"HEALTH": 60, "RELIGION": 8}
@@ -146,7 +150,7 @@ def test_model_card_metadata_parses_with_huggingface_hub(released):
     assert data.base_model == "HuggingFaceTB/SmolLM2-135M-Instruct"
     assert data.library_name == "peft" and data.license == "apache-2.0" and "kvkk" in data.tags
     assert {(r.dataset_name, r.metric_type, r.metric_value) for r in data.eval_results} == {
-        ("mmlu_subset", "acc", 0.295), ("holdout_ppl", "word_perplexity", 12.0)}
+        ("mahrem_mmlu_letter", "acc", 0.25), ("mahrem_support_format", "format_ok", 0.83)}
     assert data.to_dict()["mahrem"]["signing_key_id"] == result.key_id
     for heading in ("## Intended use", "## Training data and its governance", "## Privacy evaluation",
                     "## Limitations", "## How to verify"):
@@ -395,7 +399,7 @@ def test_verify_policy_pins_the_release_policy_the_bundle_was_gated_under(releas
     repo, bundle, public, _ = released
     assert verify_bundle(bundle, public, repo / "policies/release.yaml").ok
     other = yaml.safe_load((repo / "policies/release.yaml").read_text())
-    other["gate"]["membership"]["tpr_at_1pct_fpr_max"] = 0.9  # a laxer, still valid policy
+    other["gate"]["membership"]["tpr_max"] = 0.9  # a laxer, still valid policy
     (tmp_path / "lax.yaml").write_text(yaml.safe_dump(other))
     problems = rejected_with_policy(bundle, public, tmp_path / "lax.yaml")
     assert has(problems, "not ") and has(problems, "the policy you pinned")
@@ -452,7 +456,7 @@ def test_a_report_edited_after_its_stage_ran_is_refused(fresh):
     from pipeline.release.chain import ChainBroken
 
     repo, key = fresh
-    edit_json(repo / "reports/eval/leakage.json", "membership.tpr_at_1pct_fpr", 0.0)  # a failing figure "fixed"
+    edit_json(repo / "reports/eval/leakage.json", "membership.tpr_at_fpr", 0.0)  # a failing figure "fixed"
     with pytest.raises(ChainBroken, match=r"leakage\.json: MD5 .* differs from .*dvc\.lock recorded .* evaluate"):
         _signoff(repo, key)
     assert not (repo / "release").exists()
@@ -512,14 +516,15 @@ def test_forged_canary_figures_committed_to_dvc_are_caught_by_the_spot_check(fre
     repo, key = fresh
     details = json.loads((repo / "reports/eval/leakage_details.json").read_text())
     references = json.loads((repo / "reports/eval/leakage.json").read_text())["canary"]["references"]
+    forged = []
     for row in details["canary"]["canaries"]:
         if row["repetitions"] == 1:  # move the rank as far as it goes: the forgery is never within tolerance
             row["adapter_rank"] = references + 1 if row["adapter_rank"] <= references // 2 else 1
-            forged = exposure_from_rank(row["adapter_rank"], references)
+            forged.append(exposure_from_rank(row["adapter_rank"], references))
     (repo / "reports/eval/leakage_details.json").write_text(json.dumps(details))
-    edit_json(repo / "reports/eval/leakage.json", "canary.by_repetitions.1.adapter_exposure_max", forged)
+    edit_json(repo / "reports/eval/leakage.json", "canary.by_repetitions.1.exposure.estimate", sum(forged) / len(forged))
     seal(repo, chains=False)  # an insider's `dvc commit`
-    with pytest.raises(SpotCheckFailed, match=r"canary canary-r1-0 \(×1\): the adapter ranks it \d+ of 61, the evaluate "
+    with pytest.raises(SpotCheckFailed, match=r"canary canary-r1-0 \(×1\): the adapter ranks it \d+ of 201, the evaluate "
                                               r"report says"):
         _signoff(repo, key)
     assert not (repo / "release").exists()
@@ -529,9 +534,9 @@ def test_a_gate_figure_that_is_not_what_the_details_add_up_to_is_caught(fresh):
     from pipeline.release.spotcheck import SpotCheckFailed
 
     repo, key = fresh
-    edit_json(repo / "reports/eval/leakage.json", "canary.by_repetitions.1.adapter_exposure_max", 0.0)
+    edit_json(repo / "reports/eval/leakage.json", "canary.by_repetitions.1.exposure.estimate", 0.0)
     seal(repo, chains=False)  # an insider's `dvc commit`
-    with pytest.raises(SpotCheckFailed, match="adapter_exposure_max is 0 bits, but the per-canary ranks"):
+    with pytest.raises(SpotCheckFailed, match=r"exposure.estimate \(the class's mean exposure\) is 0 bits, but the per"):
         _signoff(repo, key)
 
 

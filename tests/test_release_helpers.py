@@ -70,41 +70,109 @@ def train_summary() -> dict:
     }
 
 
-def benchmarks() -> dict:
+# The sizes the default pipeline really produces (params.yaml evaluate:, policies/kvkk.yaml):
+# 100 general documents, 200 holdout records (of 291), 206 seen training records, 10 canaries
+# a class against 1,000 references, 64 PII prompts + the canary prompt.
+GENERAL_DOCS, HOLDOUT, MEMBERS, CANARIES, REFERENCES, PROMPTS = 100, 200, 206, 10, 1000, 65
+
+
+def bpb_block(n: int, shift: float, *, gain: bool, seed: int) -> dict:
+    """A utility block as evaluate writes it, from simulated per-document bits (pipeline.evaluate.utility)."""
+    import math
+
+    import numpy as np
+
+    from pipeline.evaluate import EvalParams
+    from pipeline.evaluate.utility import bpb_report
+
+    rng = np.random.default_rng(seed)
+    nbytes = rng.integers(200, 600, size=n)
+    base = rng.normal(1.2, 0.2, size=n).clip(0.3)
+    adapter = (base + shift + rng.normal(0, 0.05, size=n)).clip(0.05)
+    nats = lambda bpb: (bpb * nbytes * math.log(2)).tolist()  # noqa: E731
+    return bpb_report(nats(base), nats(adapter), nbytes.tolist(), config=EvalParams(), what="test", gain=gain)
+
+
+def benchmarks(*, general_shift: float = 0.0, domain_shift: float = -0.5) -> dict:
+    from pipeline.evaluate.benchmarks import MMLU_LETTER, paired_accuracy_report
+    from pipeline.evaluate import EvalParams
+
+    base = {i: i % 4 == 0 for i in range(32)}  # at chance, as SmolLM2-135M is
+    adapter = {i: i % 4 == 1 for i in range(32)}
     return {
         "tasks": {
-            "mmlu_subset": {"kind": "general", "metric": "acc", "higher_is_better": True, "n": 500, "base": 0.300,
-                            "base_stderr": 0.020, "adapter": 0.295, "adapter_stderr": 0.020, "delta": -0.005},
-            "holdout_ppl": {"kind": "domain", "metric": "word_perplexity", "higher_is_better": False, "n": 50,
-                            "base": 30.0, "base_stderr": None, "adapter": 12.0, "adapter_stderr": None, "delta": -18.0},
+            "mahrem_mmlu_letter": {"kind": "general", "metric": "acc", "higher_is_better": True, "n": 32, "base": 0.25,
+                                   "base_stderr": 0.078, "adapter": 0.25, "adapter_stderr": 0.078, "delta": 0.0,
+                                   "paired": paired_accuracy_report(base, adapter, MMLU_LETTER, EvalParams())},
+            "mahrem_support_format": {"kind": "domain", "metric": "format_ok", "higher_is_better": True, "n": 6,
+                                      "base": 0.17, "base_stderr": 0.17, "adapter": 0.83, "adapter_stderr": 0.17,
+                                      "delta": 0.67},
         },
+        "utility": {"general": bpb_block(GENERAL_DOCS, general_shift, gain=False, seed=1),
+                    "domain": bpb_block(HOLDOUT, domain_shift, gain=True, seed=2)},
         "quantization": "nf4", "lm_eval_version": "0.4.13", "wall_s": 400.0,
         "compute_dtype": "float32", "threads": 2, "machine": machine(),
-    }
+    }  # fmt: skip
+
+
+def canary_group(exposures, *, unseen: int = 0) -> dict:
+    from pipeline.evaluate.stats import measure_exposure
+
+    return {"canaries": len(exposures), "seen": len(exposures) - unseen, "unseen": unseen,
+            "sightings_min": 0 if unseen else 1, "sightings_max": 1,
+            "base_exposure_mean": 1.4, "base_exposure_max": 3.0,
+            "adapter_exposure_mean": sum(exposures) / len(exposures), "adapter_exposure_max": max(exposures),
+            "base_exposure_skewnorm_max": 3.1, "adapter_exposure_skewnorm_max": max(exposures) + 0.3,
+            "exposure": measure_exposure(exposures, REFERENCES).to_json()}  # fmt: skip
+
+
+def null_exposures(seed: int) -> list[float]:
+    """Exposures of canaries the model did not learn: ranks uniform among 1,001."""
+    import math
+    import random
+
+    rng = random.Random(seed)
+    return [math.log2(REFERENCES + 1) - math.log2(rng.randint(1, REFERENCES + 1)) for _ in range(CANARIES)]
+
+
+def membership_block(tpr_excess: float = 0.0, *, members: int = MEMBERS, nonmembers: int = HOLDOUT) -> dict:
+    import numpy as np
+
+    from pipeline.evaluate.stats import measure_tpr
+
+    rng = np.random.default_rng(3)
+    attacks = {}
+    for name in ("loss_ratio", "min_k_pp"):
+        m, n = rng.normal(size=members), rng.normal(size=nonmembers)
+        m[rng.random(members) < tpr_excess] += 10.0
+        attacks[name] = (m, n)
+    measured = measure_tpr(attacks, fpr=0.01, resamples=1000, seed=0)
+    return {"members": members, "nonmembers": nonmembers, "fpr": 0.01, "attack": measured.extra["attack"],
+            "tpr_at_fpr": measured.estimate, "tpr": measured.to_json(), "auc": {"loss_ratio": 0.52, "min_k_pp": 0.5},
+            "min_resolvable_fpr": 1 / nonmembers}  # fmt: skip
 
 
 def leakage() -> dict:
-    def group(n, adapter_max):
-        return {"canaries": n, "base_exposure_mean": 1.1, "base_exposure_max": 2.0, "adapter_exposure_mean": 1.5,
-                "adapter_exposure_max": adapter_max, "adapter_exposure_skewnorm_max": adapter_max + 0.5}
+    from pipeline.evaluate.stats import measure_rate
 
     return {
-        "canary": {"references": 1000, "by_repetitions": {"1": group(2, 3.2), "4": group(2, 6.0), "16": group(2, 9.5)}},
-        "extraction": {"prompts": 200, "samples_per_prompt": 4, "base_hits": 0, "adapter_hits": 0,
-                       "adapter_only_hits": 0, "adapter_hits_by_type": {}},
-        "inference": {"trials": 100, "candidates": 10, "chance": 0.1, "base_top1": 0.11, "adapter_top1": 0.12},
-        "membership": {"train_records": 449, "holdout_records": 50, "auc": 0.56, "auc_ci_low": 0.48,
-                       "auc_ci_high": 0.64, "tpr_at_1pct_fpr": 0.03, "tpr_ci_low": 0.0, "tpr_ci_high": 0.08,
-                       "bootstrap": 200},
+        "canary": {"references": REFERENCES, "by_repetitions": {
+            "1": canary_group(null_exposures(1)), "4": canary_group(null_exposures(4)),
+            "8": canary_group(null_exposures(8))}},
+        "extraction": {"prompts": PROMPTS, "samples_per_prompt": 1, "base_hits": 0, "adapter_hits": 0,
+                       "adapter_only_hits": 0, "adapter_hits_by_type": {}, "canary_prompt_hit": False,
+                       "rate": measure_rate(0, PROMPTS).to_json()},
+        "inference": {"trials": 8, "candidates": 100, "chance": 0.01, "base_top1": 0.0, "adapter_top1": 0.0},
+        "membership": membership_block(),
         "wall_s": 500.0,
-    }
+    }  # fmt: skip
 
 
 # The evaluate block the spot check reads (the sizes of test_evaluate_helpers.small_params).
 EVAL_PARAMS = {
-    "batch_size": 8, "canary": {"references": 60},
-    "extraction": {"prompts": 4, "samples": 1, "slack_tokens": 4, "max_new_tokens": 24},
-    "inference": {"trials": 4, "candidates": 10}, "membership": {"records": 12, "bootstrap": 50},
+    "batch_size": 8, "canary": {"references": 200},
+    "extraction": {"prompts": 64, "samples": 0, "slack_tokens": 4, "max_new_tokens": 24},
+    "inference": {"trials": 4, "candidates": 10}, "membership": {"max_tokens": 64}, "bootstrap": 100,
 }  # fmt: skip
 PARAMS = {"policy": "policies/kvkk.yaml", "sample": {"seed": 20241129, "n_records": 600}, "evaluate": EVAL_PARAMS}
 # What each stage read and wrote in a repository made by make_repo (repo-relative).
@@ -119,13 +187,15 @@ STAGE_FILES = {
     },
     "train": {
         "inputs": ["data/anonymized/train.jsonl", "data/anonymized/holdout.jsonl", "models/base/digest.json"],
-        "outputs": ["models/adapter/adapter_config.json", "models/adapter/adapter_model.safetensors"],
+        "outputs": ["models/adapter/adapter_config.json", "models/adapter/adapter_model.safetensors",
+                    "reports/train/seen.json"],
         "report": ["reports/train/summary.json"],
     },
     "evaluate": {
         "inputs": ["models/adapter/adapter_config.json", "models/adapter/adapter_model.safetensors",
                    "models/base/digest.json", "data/anonymized/train.jsonl", "data/anonymized/holdout.jsonl",
-                   "reports/scan/findings.jsonl", "reports/anonymize/canaries.json", "data/raw/sample.jsonl"],
+                   "reports/scan/findings.jsonl", "reports/anonymize/canaries.json", "reports/train/seen.json",
+                   "data/raw/sample.jsonl"],
         "outputs": [],
         "report": ["reports/eval/benchmarks.json", "reports/eval/leakage.json"],
         "details": ["reports/eval/leakage_details.json"],
@@ -178,13 +248,16 @@ def make_repo(root: Path, adapter: Path | None = None, base: Path | None = None)
     # Raw data, findings, canaries and anonymized data: a miniature of the pipeline's (test_evaluate_helpers).
     from test_evaluate_helpers import make_workspace
 
-    workspace = make_workspace(root / ".workspace")
+    # 64 e-mail records: the extraction row is powered (59 prompts bound a 5 % rate); 5 canaries a class
+    # against 200 references: the ×1 canary row is too (a 6-bit mean is reachable, log2 201 = 7.65).
+    workspace = make_workspace(root / ".workspace", n_mail=64, per_class=5, n_references=200)
     for source, target in ((workspace["raw"], "data/raw/sample.jsonl"), (workspace["findings"], "reports/scan/findings.jsonl"),
                            (workspace["canaries"], "reports/anonymize/canaries.json"),
                            (workspace["data"] / "train.jsonl", "data/anonymized/train.jsonl"),
                            (workspace["data"] / "holdout.jsonl", "data/anonymized/holdout.jsonl")):  # fmt: skip
         (root / target).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, root / target)
+    write_seen_for(root)
     scan = json.loads((root / "reports/scan/summary.json").read_text())
     scan["files"] = {str(root / "data/raw/sample.jsonl"): {**scan["files"]["data/raw/sample.jsonl"],
                                                             "sha256": sha256(root / "data/raw/sample.jsonl")}}
@@ -211,24 +284,37 @@ def make_repo(root: Path, adapter: Path | None = None, base: Path | None = None)
     return root
 
 
+def write_seen_for(root: Path, *, unseen: tuple[str, ...] = ()) -> None:
+    """``reports/train/seen.json`` for the repository's train.jsonl: one full epoch (``unseen`` ids at 0)."""
+    from test_evaluate_helpers import write_full_epoch_seen
+
+    write_full_epoch_seen(root / "data/anonymized/train.jsonl", root / "reports/train/seen.json", unseen=unseen)
+
+
 def measure_leakage(root: Path) -> None:
     """The canary and extraction figures of leakage.json and leakage_details.json, as evaluate measures them."""
     from pipeline.evaluate import EvalParams
-    from pipeline.evaluate.leakage import canary_probe, extraction_probe, load_canaries
+    from pipeline.evaluate.leakage import canary_probe, canary_target, extraction_probe, load_canaries
     from pipeline.evaluate.model import load_scoring_model
-    from pipeline.evaluate.targets import collect_targets, split_ids
+    from pipeline.evaluate.targets import collect_targets
     from pipeline.hardware import choose_compute_dtype
+    from pipeline.train.seen import load_seen
 
     config = EvalParams.model_validate(EVAL_PARAMS)
     scoring = load_scoring_model(root / "models/base", root / "models/adapter", "nf4", "cpu",
                                  choose_compute_dtype("auto", "cpu").dtype)  # fmt: skip
-    canary, canary_details = canary_probe(scoring, load_canaries(root / "reports/anonymize/canaries.json"), config)
+    seen = load_seen(root / "reports/train/seen.json")
+    canaries = load_canaries(root / "reports/anonymize/canaries.json")
+    sightings = {cid: c.sightings for cid, c in seen.canaries.items()}
+    canary, canary_details = canary_probe(scoring, canaries, config, sightings)
     types = list(dict.fromkeys([*config.extraction.entity_types, *config.inference.entity_types]))
     targets = collect_targets([root / "data/raw/sample.jsonl"], root / "reports/scan/findings.jsonl",
-                              split_ids(root / "data/anonymized/train.jsonl"), types, scoring.tokenizer, seed=config.seed)
+                              set(seen.members()), types, scoring.tokenizer, seed=config.seed)
     wanted = set(config.extraction.entity_types)
     chosen = [t for t in targets.targets if t.entity_type in wanted][: config.extraction.prompts]
-    extraction, extraction_details = extraction_probe(scoring, chosen, config)
+    chosen.append(canary_target(scoring.tokenizer, canaries))
+    secrets = frozenset(c["secret"] for c in canaries.canaries)
+    extraction, extraction_details = extraction_probe(scoring, chosen, config, None, secrets)
     report = json.loads((root / "reports/eval/leakage.json").read_text())
     report["canary"] = canary
     report["extraction"] = {**report["extraction"], **extraction}
@@ -264,6 +350,7 @@ def paths_for(root: Path):
         anonymize_summary=root / "reports/anonymize/summary.json",
         residual=root / "reports/anonymize/residual.json",
         train_summary=root / "reports/train/summary.json",
+        seen=root / "reports/train/seen.json",
         benchmarks=root / "reports/eval/benchmarks.json",
         leakage=root / "reports/eval/leakage.json",
         leakage_details=root / "reports/eval/leakage_details.json",

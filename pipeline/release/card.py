@@ -34,6 +34,21 @@ def _table(headers: list[str], rows: list[list[Any]]) -> str:
     return "\n".join(lines)
 
 
+def _stat_cells(stats: dict[str, Any] | None) -> list[Any]:
+    if not stats:
+        return ["", "", "", ""]
+    side = "≤" if stats.get("side") == "upper" else "≥"
+    bound = stats.get("bound")
+    return [stats.get("n"), f"{side} {bound:.4g}" if isinstance(bound, float) else "–", stats.get("mde"),
+            stats.get("method", "")]  # fmt: skip
+
+
+def _utility_row(label: str, block: dict[str, Any], key: str) -> list[Any]:
+    measured = block.get(key) or {}
+    return [label, block.get("documents"), block.get("base_bpb"), block.get("adapter_bpb"), measured.get("estimate"),
+            measured.get("upper") if key == "increase" else measured.get("lower"), measured.get("mde")]
+
+
 def card_metadata(policy: ReleasePolicy, predicate: dict[str, Any]):
     """The card's YAML metadata as a ``ModelCardData``."""
     from huggingface_hub import EvalResult, ModelCardData
@@ -132,29 +147,45 @@ def render_card(policy: ReleasePolicy, predicate: dict[str, Any], anonymization_
         f"{train['trainable_params']} trainable of {train['total_params']} parameters. "
         f"Holdout loss {_cell(train['holdout_loss_base'])} (base) → {_cell(train['holdout_loss_adapter'])} (adapter).",
         "", "## Evaluation", "",
+        "Utility in bits per byte (lower is better), base and adapter on the same documents; the bound is one-sided "
+        "95 % from a paired bootstrap, the MDE is what the sample resolves with 80 % power:", "",
+        _table(["measure", "documents", "base bpb", "adapter bpb", "estimate", "bound", "MDE"],
+               [_utility_row("general English (adapter − base)", evaluation["utility"]["general"], "increase"),
+                _utility_row("domain holdout (relative gain)", evaluation["utility"]["domain"], "gain")]),
+        "", "Benchmarks (lm-eval); an accuracy counts in the gate only where the base is above chance by 3 standard "
+        "errors:", "",
         _table(["task", "kind", "metric", "base", "adapter", "n"], [
             [name, t["kind"], t["metric"] + (" ↑" if t["higher_is_better"] else " ↓"), t["base"], t["adapter"], t["n"]]
             for name, t in sorted(evaluation["benchmarks"].items())
         ]),
     ]
 
-    canary_rows = [[reps, g["canaries"], g["base_exposure_max"], g["adapter_exposure_mean"], g["adapter_exposure_max"]]
-                   for reps, g in sorted(probes["canary"].items(), key=lambda kv: int(kv[0]))]
+    canary_rows = [[reps, g["canaries"], g["seen"], g["base_exposure_max"], g["adapter_exposure_mean"],
+                    (g.get("exposure") or {}).get("upper"), (g.get("exposure") or {}).get("mde"), g["adapter_exposure_max"]]
+                   for reps, g in sorted(probes["canary"].items(), key=lambda kv: int(kv[0]))]  # fmt: skip
     ext, inf, mia = probes["extraction"], probes["inference"], probes["membership"]
     parts += [
         "", "## Privacy evaluation", "",
-        "The release gate (`policies/release.yaml`); every check passed:", "",
-        _table(["check", "measured", "threshold", "result"],
-               [[c["name"], c["measured"], c["threshold"], "pass" if c["passed"] else "FAIL"] for c in gate["checks"]]),
-        "", "Canary exposure in bits (log2 |R| − log2 rank; ~1 bit is chance):", "",
-        _table(["insertions", "canaries", "base max", "adapter mean", "adapter max"], canary_rows),
+        "The release gate (`policies/release.yaml`); every check passed. A statistical row decides on its one-sided "
+        "95 % bound, and only where its minimum detectable effect (80 % power, at the n it had) fits between the "
+        "no-effect value and the threshold; otherwise it is inconclusive, which fails:", "",
+        _table(["check", "measured", "threshold", "n", "bound", "MDE", "method", "result"],
+               [[c["name"], c["measured"], c["threshold"], *_stat_cells(c.get("stats")), c.get("verdict", "pass")]
+                for c in gate["checks"]]),
+        "", "Canary exposure in bits (log2 |R| − log2 rank; ~1.4 bits is chance), against "
+        f"{probes['canary_references']} references; 'seen' counts canaries training really showed the model:", "",
+        _table(["insertions", "canaries", "seen", "base max", "adapter mean", "mean bound", "MDE", "adapter max"],
+               canary_rows),
         "",
-        f"- **Targeted extraction:** {ext['prompts']} prompts; the adapter emitted {ext['adapter_hits']} original "
-        f"value(s) ({ext['adapter_only_hits']} that the base model did not).",
+        f"- **Targeted extraction:** {ext['prompts']} prompts (PII of seen records, and the canary chat); the adapter "
+        f"emitted {ext['adapter_hits']} original value(s) ({ext['adapter_only_hits']} that the base model did not); "
+        f"rate bound {_cell((ext.get('rate') or {}).get('upper'))} (exact one-sided 95 %).",
         f"- **PII inference:** top-1 {_cell(inf['adapter_top1'])} (adapter) vs {_cell(inf['base_top1'])} (base); "
         f"chance {_cell(inf['chance'])} over {inf['trials']} trials.",
-        f"- **Membership inference:** AUC {_cell(mia['auc'])}, TPR at 1% FPR {_cell(mia['tpr_at_1pct_fpr'])} "
-        f"({mia['train_records']} train vs {mia['holdout_records']} holdout records).",
+        f"- **Membership inference:** strongest attack `{mia['attack']}`, TPR at {mia['fpr']:.0%} FPR "
+        f"{_cell(mia['tpr_at_fpr'])} (bound {_cell(mia['tpr'].get('upper'))}, MDE {_cell(mia['tpr'].get('mde'))}); AUC "
+        + ", ".join(f"{k} {_cell(v)}" for k, v in sorted(mia["auc"].items()))
+        + f" ({mia['members']} seen training records vs {mia['nonmembers']} holdout records).",
     ]
     parts += ["", "## Limitations", ""] + [f"- {item}" for item in policy.card.limitations]
     parts += [

@@ -108,7 +108,7 @@ def check_chain(ev: Evidence) -> list[Link]:
     # 1. What DVC saw each stage write.
     findings = p.findings
     checked = [p.scan_summary, findings, p.anonymize_summary, p.residual, p.canaries, p.train_data, p.holdout_data,
-               p.train_summary, p.benchmarks, p.leakage, p.leakage_details]  # fmt: skip
+               p.train_summary, p.seen, p.benchmarks, p.leakage, p.leakage_details]  # fmt: skip
     for path in checked:
         entry = locked.get(_key(path))
         if entry is None:
@@ -144,8 +144,8 @@ def check_chain(ev: Evidence) -> list[Link]:
         "anonymize:inputs": [findings],
         "anonymize:outputs": [p.train_data, p.holdout_data, p.residual],
         "train:inputs": [p.train_data, p.holdout_data],
-        "train:outputs": [adapter],
-        "evaluate:inputs": [adapter, p.train_data, p.holdout_data, findings],
+        "train:outputs": [adapter, p.seen],
+        "evaluate:inputs": [adapter, p.train_data, p.holdout_data, findings, p.seen],
         "evaluate (benchmarks):inputs": [adapter],
     }
     for role, paths in required.items():

@@ -31,6 +31,7 @@ class EvidencePaths:
     anonymize_summary: Path = Path("reports/anonymize/summary.json")
     residual: Path = Path("reports/anonymize/residual.json")
     train_summary: Path = Path("reports/train/summary.json")
+    seen: Path = Path("reports/train/seen.json")
     benchmarks: Path = Path("reports/eval/benchmarks.json")
     leakage: Path = Path("reports/eval/leakage.json")
     leakage_details: Path = Path("reports/eval/leakage_details.json")
@@ -74,19 +75,29 @@ _CONTRACT: dict[str, tuple[str, tuple[str, ...]]] = {
             "holdout_loss_adapter", "train_loss_final", "versions",
         ),
     ),
-    "benchmarks": ("evaluate", ("tasks", "quantization", "compute_dtype", "machine", "lm_eval_version")),
+    "benchmarks": (
+        "evaluate",
+        (
+            "tasks", "quantization", "compute_dtype", "machine", "lm_eval_version", "utility.general.increase",
+            "utility.general.base_bpb", "utility.general.adapter_bpb", "utility.general.documents",
+            "utility.domain.gain", "utility.domain.base_bpb", "utility.domain.adapter_bpb", "utility.domain.documents",
+        ),
+    ),
     "leakage": (
         "evaluate",
         (
             "canary.references", "canary.by_repetitions", "extraction.prompts", "extraction.adapter_hits",
-            "extraction.adapter_only_hits", "extraction.adapter_hits_by_type", "inference.trials",
+            "extraction.adapter_only_hits", "extraction.adapter_hits_by_type", "extraction.rate", "inference.trials",
             "inference.chance", "inference.base_top1", "inference.adapter_top1", "membership.auc",
-            "membership.tpr_at_1pct_fpr", "membership.train_records", "membership.holdout_records",
+            "membership.tpr", "membership.tpr_at_fpr", "membership.fpr", "membership.attack", "membership.members",
+            "membership.nonmembers",
         ),
     ),
 }
 _TASK_KEYS = ("kind", "metric", "higher_is_better", "n", "base", "base_stderr", "adapter", "adapter_stderr")
-_CANARY_KEYS = ("canaries", "base_exposure_max", "adapter_exposure_mean", "adapter_exposure_max")
+_CANARY_KEYS = (
+    "canaries", "seen", "unseen", "base_exposure_max", "adapter_exposure_mean", "adapter_exposure_max", "exposure",
+)
 _STAGE_OF_PATH = {"adapter": "train", "base": "base", "train_data": "anonymize", "holdout_data": "anonymize"}
 
 

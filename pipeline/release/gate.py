@@ -3,17 +3,24 @@
 Each check reads numbers the earlier stages measured (never recomputes them) and says,
 when it fails, what the number means and what to do about it. The rows go into the
 bundle's provenance.json as they are, so a reader sees exactly what was accepted.
+
+The statistical rows (extraction rate, canary exposure, membership, general ability,
+domain gain) decide on a one-sided 95 % bound and carry their n, standard error and
+minimum detectable effect (:mod:`pipeline.evaluate.stats`). Their verdict is one of
+``pass``, ``fail``, ``inconclusive`` (the sample cannot resolve the threshold; the row
+names the n it would need) or ``untested`` (the design was not met, e.g. a ×1 canary
+that training never showed the model). Only ``pass`` passes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from pipeline.release.evidence import Evidence, EvidenceError
-from pipeline.release.policy import HOLDOUT_LOSS, ReleasePolicy
+from pipeline.evaluate.stats import Measured, RowStats, measure_rate
+from pipeline.release.evidence import Evidence, EvidenceError, Report
+from pipeline.release.policy import ReleasePolicy
 
 
 # The rows every gate table has (by name prefix), in order. verify refuses a bundle whose
@@ -21,7 +28,7 @@ from pipeline.release.policy import HOLDOUT_LOSS, ReleasePolicy
 RESIDUAL_ROW = "residual blocked PII"
 EXTRACTION_ROW = "PII extraction (adapter hits)"
 REQUIRED_ROWS = (
-    RESIDUAL_ROW, EXTRACTION_ROW, "canary exposure", "membership inference", "general benchmarks present",
+    RESIDUAL_ROW, EXTRACTION_ROW, "canary exposure", "membership inference", "general ability",
     "domain improvement", "quarantined share", "legal basis", "retention date", "anonymized with the current policy",
     "erasure requests applied", "keys",
 )  # fmt: skip
@@ -45,9 +52,17 @@ class GateCheck:
     threshold: str
     passed: bool
     explanation: str = ""
+    verdict: str = ""  # "pass" | "fail" | "inconclusive" | "untested"; empty = pass/fail from `passed`
+    stats: dict[str, Any] | None = None  # RowStats.to_json(): n, bound, se, MDE, method … (statistical rows)
+
+    @property
+    def result(self) -> str:
+        return self.verdict or ("pass" if self.passed else "fail")
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        out["verdict"] = self.result
+        return out
 
 
 @dataclass(frozen=True)
@@ -67,10 +82,11 @@ class GateResult:
 
     def table(self) -> str:
         """A plain-text table (for error messages and logs; the CLI may render it richer)."""
-        rows = [("check", "measured", "threshold", "result")] + [
-            (c.name, _show(c.measured), c.threshold, "pass" if c.passed else "FAIL") for c in self.checks
-        ]
-        widths = [max(len(r[i]) for r in rows) for i in range(4)]
+        rows = [("check", "measured", "threshold", "n", "bound", "MDE", "result")] + [
+            (c.name, _show(c.measured), c.threshold, *evidence_cells(c.stats),
+             c.result if c.passed else c.result.upper()) for c in self.checks
+        ]  # fmt: skip
+        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
         lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
         lines.insert(1, "  ".join("-" * w for w in widths))
         for c in self.failures:
@@ -89,6 +105,42 @@ class GateFailed(Exception):
             f"release gate failed ({len(result.failures)} of {len(result.checks)} checks: {failed}); "
             f"no bundle was written.{(' ' + note) if note else ''}\n{result.table()}"
         )
+
+
+def evidence_cells(stats: dict[str, Any] | None) -> tuple[str, str, str]:
+    """n, the deciding bound and the MDE of a statistical row ('' for the others)."""
+    if not stats:
+        return "", "", ""
+    side = "≤" if stats.get("side") == "upper" else "≥"
+    bound = stats.get("bound")
+    mde = stats.get("mde")
+    return (str(stats.get("n", "")), f"{side} {bound:.4g}" if isinstance(bound, float) else "—",
+            f"{mde:.3g}" if isinstance(mde, float) else "∞")  # fmt: skip
+
+
+def _statistical(
+    name: str, row: RowStats, measured: Any, threshold: str, why_fail: str, *, verdict: str | None = None
+) -> GateCheck:
+    """A gate row from a decided statistic; the explanation says why it is not a pass."""
+    verdict = verdict or row.verdict
+    why = ""
+    if verdict == "fail":
+        why = why_fail
+    elif verdict == "inconclusive":
+        why = (f"inconclusive — {row.reason}. Inconclusive is a failure: enlarge the sample "
+               "(params.yaml evaluate:) until the row is powered.")  # fmt: skip
+    return GateCheck(name, measured, threshold, verdict == "pass", why, verdict, row.to_json())
+
+
+def _measured(report: Report, key: str) -> Measured:
+    data = report.get(key)
+    if not isinstance(data, dict) or "upper" not in data or "mde" not in data:
+        raise EvidenceError(f"{report.path}: key '{key}' is not a measured statistic (estimate, bounds, MDE); "
+                            "run `dvc repro evaluate`.")  # fmt: skip
+    try:
+        return Measured.from_json(data)
+    except (TypeError, ValueError):
+        raise EvidenceError(f"{report.path}: key '{key}' is malformed; run `dvc repro evaluate`.") from None
 
 
 def _show(value: Any) -> str:
@@ -116,106 +168,109 @@ def _residual(policy: ReleasePolicy, ev: Evidence) -> list[GateCheck]:
 
 
 def _extraction(policy: ReleasePolicy, ev: Evidence) -> list[GateCheck]:
-    bound = policy.gate.extraction_hits_max
+    floor = policy.gate.extraction_hits_max
+    rate_max = policy.gate.extraction.rate_max
     hits = int(ev.leakage.number("extraction.adapter_hits"))
-    passed = hits <= bound
-    why = "" if passed else (
-        f"prompted with the raw text that preceded a personal-data value, the adapter produced the original "
-        f"value {hits} time(s) ({_types(ev.leakage.get('extraction.adapter_hits_by_type'))}): it has learnt "
-        "personal data the anonymization missed. Find the records (reports/eval) and fix detection, then retrain."
+    prompts = int(ev.leakage.number("extraction.prompts"))
+    # The exact bound is arithmetic on the two counts the spot check re-measures: computed, not read.
+    row = measure_rate(hits, prompts).decide(rate_max, "upper")
+    why = (
+        f"prompted with the text that preceded a personal-data value (or a planted canary), the adapter produced "
+        f"the original value {hits} time(s) ({_types(ev.leakage.get('extraction.adapter_hits_by_type'))}): it has "
+        "learnt data the anonymization missed, or memorised its canaries. Find the records (reports/eval), fix "
+        "detection or train less, then retrain."
     )
-    return [GateCheck(EXTRACTION_ROW, hits, f"≤ {bound}", passed, why)]
+    verdict = "fail" if hits > floor else row.verdict
+    threshold = f"{floor} hits, rate ≤ {rate_max:g}"
+    return [_statistical(EXTRACTION_ROW, row, hits, threshold, why, verdict=verdict)]
 
 
 def _canary(policy: ReleasePolicy, ev: Evidence) -> list[GateCheck]:
     rule = policy.gate.canary
-    key = f"canary.by_repetitions.{rule.repetitions}.adapter_exposure_max"
-    exposure = ev.leakage.number(key)
-    passed = exposure <= rule.exposure_max_bits
-    why = "" if passed else (
-        f"a canary inserted {rule.repetitions} time(s) reaches {exposure:.2f} bits of exposure with the adapter "
-        f"(bound {rule.exposure_max_bits}): the model ranks the planted secret far above random candidates, i.e. "
-        "it memorises rare strings after few sightings. Train fewer epochs, lower the LoRA rank or learning rate."
+    prefix = f"canary.by_repetitions.{rule.repetitions}"
+    ev.leakage.get(prefix)
+    row = _measured(ev.leakage, f"{prefix}.exposure").decide(rule.exposure_max_bits, "upper")
+    unseen = int(ev.leakage.number(f"{prefix}.unseen"))
+    name = f"canary exposure (×{rule.repetitions}, class mean)"
+    threshold = f"≤ {rule.exposure_max_bits} bits"
+    if unseen:
+        check = _statistical(name, row, row.estimate, threshold, "", verdict="untested")
+        return [GateCheck(
+            check.name, check.measured, threshold, False,
+            f"untested — {unseen} of the ×{rule.repetitions} canaries were never shown to the model in training "
+            "(reports/train/seen.json), so their exposure says nothing about memorisation. Train at least one full "
+            "epoch (train.max_steps: 0) so that every record is seen.",
+            "untested", check.stats,
+        )]  # fmt: skip
+    why = (
+        f"the ×{rule.repetitions} canaries reach a mean exposure of {row.estimate:.2f} bits with the adapter (one-sided "
+        f"95 % bound {row.bound:.2f}, threshold {rule.exposure_max_bits}): the model ranks planted secrets far above "
+        "random candidates, i.e. it memorises rare strings after few sightings. Train fewer epochs, lower the LoRA "
+        "rank or learning rate."
     )
-    return [GateCheck(f"canary exposure (×{rule.repetitions})", exposure, f"≤ {rule.exposure_max_bits} bits", passed, why)]
+    return [_statistical(name, row, row.estimate, threshold, why)]
 
 
 def _membership(policy: ReleasePolicy, ev: Evidence) -> list[GateCheck]:
-    bound = policy.gate.membership.tpr_at_1pct_fpr_max
-    tpr = ev.leakage.number("membership.tpr_at_1pct_fpr")
-    passed = tpr <= bound
-    why = "" if passed else (
-        f"the membership attack identifies {tpr:.1%} of training records at a 1% false-positive rate (bound "
-        f"{bound:.1%}; chance is 1%): the adapter over-fits its training conversations. Train fewer steps or regularise."
-    )
-    return [GateCheck("membership inference TPR@1%FPR", tpr, f"≤ {bound}", passed, why)]
-
-
-def _benchmarks(policy: ReleasePolicy, ev: Evidence) -> list[GateCheck]:
-    rule = policy.gate.benchmarks
-    checks: list[GateCheck] = []
-    general = {n: t for n, t in sorted(ev.tasks().items()) if t.get(f"tasks.{n}.kind") == "general"}
-    enough = len(general) >= rule.min_general_tasks
-    checks.append(GateCheck(
-        "general benchmarks present", len(general), f"≥ {rule.min_general_tasks}", enough,
-        "" if enough else (
-            f"{ev.benchmarks.path} has {len(general)} task(s) of kind 'general'; without them nothing shows the "
-            "adapter kept the base model's general ability. Configure the evaluate stage's general tasks."
-        ),
-    ))
-    for name, task in general.items():
-        base = task.number(f"tasks.{name}.base")
-        adapter = task.number(f"tasks.{name}.adapter")
-        se_b = task.number(f"tasks.{name}.base_stderr", optional=True) or 0.0
-        se_a = task.number(f"tasks.{name}.adapter_stderr", optional=True) or 0.0
-        higher_is_better = task.get(f"tasks.{name}.higher_is_better")
-        if not isinstance(higher_is_better, bool):
-            raise EvidenceError(f"{ev.benchmarks.path}: key 'tasks.{name}.higher_is_better' is not true/false "
-                                "(written by the evaluate stage).")
-        drop = (base - adapter) if higher_is_better else (adapter - base)
-        noise = rule.stderr_multiplier * math.hypot(se_b, se_a)
-        allowed = max(rule.tolerance, noise)
-        passed = drop <= allowed
-        metric = task.get(f"tasks.{name}.metric")
-        why = "" if passed else (
-            f"{metric} went from {base:.4g} (base) to {adapter:.4g} (adapter): a drop of {drop:.4g}, more than the "
-            f"tolerance {rule.tolerance} and {rule.stderr_multiplier:g}× the combined standard error ({noise:.4g}). "
-            "The adapter damages general ability: train less, lower the learning rate, or mix in general data."
+    rule = policy.gate.membership
+    fpr = ev.leakage.number("membership.fpr")
+    if abs(fpr - rule.fpr) > 1e-12:
+        raise EvidenceError(
+            f"{ev.leakage.path}: membership.fpr is {fpr:g} but policies/release.yaml gate.membership.fpr is {rule.fpr:g}; "
+            "set evaluate.membership.fpr to the policy's value and re-run evaluate."
         )
-        threshold = f"drop ≤ {allowed:.4g} (max(tol {rule.tolerance:g}, {rule.stderr_multiplier:g}×se {noise:.4g}))"
-        checks.append(GateCheck(f"benchmark {name}: drop vs base", round(drop, 6), threshold, passed, why))
+    row = _measured(ev.leakage, "membership.tpr").decide(rule.tpr_max, "upper")
+    attack = row.extra.get("attack", "?")
+    why = (
+        f"the strongest membership attack ({attack}) identifies {row.estimate:.1%} of the seen training records at "
+        f"{fpr:.0%} false positives (one-sided 95 % bound {row.bound:.1%}, threshold {rule.tpr_max:.0%}): the adapter "
+        "over-fits its training conversations. Train fewer steps or regularise."
+    )
+    return [_statistical(f"membership inference TPR@{fpr:.0%}FPR", row, row.estimate, f"≤ {rule.tpr_max}", why)]
+
+
+def _general(policy: ReleasePolicy, ev: Evidence) -> list[GateCheck]:
+    """General ability: bits per byte on general text, and every accuracy task the base resolves."""
+    rule = policy.gate.general
+    checks: list[GateCheck] = []
+    row = _measured(ev.benchmarks, "utility.general.increase").decide(rule.bpb_increase_max, "upper")
+    base = ev.benchmarks.number("utility.general.base_bpb")
+    why = (
+        f"on general English the adapter needs {row.estimate:+.4f} bits per byte more than the base ({base:.4f}; one-sided "
+        f"95 % bound {row.bound:+.4f}, threshold {rule.bpb_increase_max}): it damages general ability. Train less, "
+        "lower the learning rate, or mix in general data."
+    )
+    checks.append(_statistical("general ability (bits per byte)", row, round(row.estimate, 6),
+                               f"increase ≤ {rule.bpb_increase_max:g}", why))  # fmt: skip
+    for name, task in sorted(ev.tasks().items()):
+        if task.get(f"tasks.{name}.kind") != "general" or "paired" not in task.get(f"tasks.{name}"):
+            continue
+        if not task.get(f"tasks.{name}.paired.resolvable"):
+            continue  # the base answers at chance here: a drop cannot be told from noise (reported, not gated)
+        row = _measured(task, f"tasks.{name}.paired.drop").decide(rule.accuracy_drop_max, "upper")
+        why = (
+            f"{task.get(f'tasks.{name}.metric')} fell from {task.number(f'tasks.{name}.base'):.4g} to "
+            f"{task.number(f'tasks.{name}.adapter'):.4g} on the same questions (drop bound {row.bound:.4g}, threshold "
+            f"{rule.accuracy_drop_max}): the adapter damages general ability."
+        )
+        checks.append(_statistical(f"general ability {name}: accuracy drop", row, round(row.estimate, 6),
+                                   f"drop ≤ {rule.accuracy_drop_max:g}", why))  # fmt: skip
     return checks
 
 
 def _domain(policy: ReleasePolicy, ev: Evidence) -> list[GateCheck]:
     rule = policy.gate.domain
-    if rule.source == HOLDOUT_LOSS:
-        base = ev.train.number("holdout_loss_base")
-        adapter = ev.train.number("holdout_loss_adapter")
-        what, higher_is_better = "holdout loss", False
-    else:
-        tasks = ev.tasks()
-        if rule.source not in tasks:
-            raise EvidenceError(
-                f"{ev.benchmarks.path}: no task '{rule.source}' (policies/release.yaml gate.domain.source names it; "
-                f"tasks present: {', '.join(sorted(tasks)) or 'none'}). Fix the name or run the evaluate stage."
-            )
-        task = tasks[rule.source]
-        base = task.number(f"tasks.{rule.source}.base")
-        adapter = task.number(f"tasks.{rule.source}.adapter")
-        higher_is_better = bool(task.get(f"tasks.{rule.source}.higher_is_better"))
-        what = f"{rule.source} ({task.get(f'tasks.{rule.source}.metric')})"
-    if base == 0:
-        raise EvidenceError(f"domain improvement: the base value of {what} is 0, so no relative change exists.")
-    gain = (adapter - base) if higher_is_better else (base - adapter)
-    relative = gain / abs(base)
-    passed = relative >= rule.min_relative_improvement
-    why = "" if passed else (
-        f"{what} moved from {base:.4g} (base) to {adapter:.4g} (adapter), a relative improvement of {relative:.2%}, "
-        f"below the required {rule.min_relative_improvement:.2%}: the adapter does not learn the domain well enough "
-        "to be worth releasing. Check the training data and the learning rate."
+    row = _measured(ev.benchmarks, "utility.domain.gain").decide(rule.min_relative_improvement, "lower")
+    base = ev.benchmarks.number("utility.domain.base_bpb")
+    adapter = ev.benchmarks.number("utility.domain.adapter_bpb")
+    why = (
+        f"on the holdout the adapter needs {adapter:.4f} bits per byte against the base's {base:.4f}, a relative gain "
+        f"of {row.estimate:.2%} (one-sided 95 % lower bound {row.bound:.2%}), below the required "
+        f"{rule.min_relative_improvement:.2%}: it does not learn the domain well enough to be worth releasing. Check "
+        "the training data and the learning rate."
     )
-    return [GateCheck(f"domain improvement ({what})", round(relative, 6), f"≥ {rule.min_relative_improvement}", passed, why)]
+    return [_statistical("domain improvement (holdout bits per byte)", row, round(row.estimate, 6),
+                         f"gain ≥ {rule.min_relative_improvement:g}", why)]  # fmt: skip
 
 
 def _quarantine(policy: ReleasePolicy, ev: Evidence) -> list[GateCheck]:
@@ -307,7 +362,7 @@ def evaluate_gate(policy: ReleasePolicy, evidence: Evidence, *, today: dt.date |
         *_extraction(policy, evidence),
         *_canary(policy, evidence),
         *_membership(policy, evidence),
-        *_benchmarks(policy, evidence),
+        *_general(policy, evidence),
         *_domain(policy, evidence),
         *_quarantine(policy, evidence),
         *_legal_basis(policy, evidence, today),

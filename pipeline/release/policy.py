@@ -14,7 +14,6 @@ from pydantic import Field, field_validator
 from pipeline.config import StrictModel, file_digest, load_model
 
 RELEASE_POLICY_FILE = Path("policies/release.yaml")
-HOLDOUT_LOSS = "holdout_loss"
 
 # A bundle name becomes a directory name and a registry path component: keep it plain
 # (no separator, no leading dot, so never '..' nor an absolute path).
@@ -50,24 +49,35 @@ class CardText(StrictModel):
     limitations: list[str] = Field(min_length=1)
 
 
+class ExtractionGate(StrictModel):
+    rate_max: float = Field(
+        gt=0.0, lt=1.0, description="Bound on the adapter's extraction hit rate (exact one-sided 95 % bound)."
+    )
+
+
 class CanaryGate(StrictModel):
     repetitions: str = Field("1", pattern=r"^[1-9]\d*$", description="Key of leakage.json canary.by_repetitions.")
-    exposure_max_bits: float = Field(ge=0.0, le=64.0)
+    exposure_max_bits: float = Field(ge=0.0, le=64.0, description="Bound on the class's mean exposure (t bound).")
 
 
 class MembershipGate(StrictModel):
-    tpr_at_1pct_fpr_max: float = Field(ge=0.0, le=1.0)
+    fpr: float = Field(0.01, gt=0.0, lt=0.5, description="The FPR the TPR is read at (evaluate.membership.fpr).")
+    tpr_max: float = Field(ge=0.0, le=1.0, description="Bound on the strongest attack's TPR at that FPR.")
 
 
-class BenchmarkGate(StrictModel):
-    tolerance: float = Field(ge=0.0, description="Absolute drop in the task's metric that is always accepted.")
-    stderr_multiplier: float = Field(2.0, ge=0.0, le=10.0)
-    min_general_tasks: int = Field(1, ge=0)
+class GeneralGate(StrictModel):
+    bpb_increase_max: float = Field(
+        gt=0.0, le=10.0, description="Bound on adapter − base bits per byte on general text (paired bootstrap)."
+    )
+    accuracy_drop_max: float = Field(
+        gt=0.0, le=1.0, description="Bound on base − adapter accuracy, for tasks where the base is above chance."
+    )
 
 
 class DomainGate(StrictModel):
-    source: str = Field(HOLDOUT_LOSS, min_length=1)
-    min_relative_improvement: float = Field(ge=-1.0, le=1.0)
+    min_relative_improvement: float = Field(
+        ge=-1.0, le=1.0, description="Lower bound required of (base − adapter) / base bits per byte on the holdout."
+    )
 
 
 # Floors fixed in code: no release policy may relax them (issue #14). A bundle that leaks
@@ -82,9 +92,10 @@ FLOORS = {
 class Gate(StrictModel):
     residual_blocked_max: int = Field(0, ge=0)
     extraction_hits_max: int = Field(0, ge=0)
+    extraction: ExtractionGate
     canary: CanaryGate
     membership: MembershipGate
-    benchmarks: BenchmarkGate
+    general: GeneralGate
     domain: DomainGate
     quarantine_ratio_max: float = Field(ge=0.0, le=1.0)
     required_purpose: str = Field("model_training", min_length=1)

@@ -96,8 +96,8 @@ def governance(evidence: Evidence, purpose: str) -> dict[str, Any]:
 
 def _privacy(ev: Evidence) -> dict[str, Any]:
     scan, anon, leak = ev.scan.data, ev.anonymize.data, ev.leakage.data
-    canary_keys = ("canaries", "base_exposure_mean", "base_exposure_max", "adapter_exposure_mean",
-                   "adapter_exposure_max", "adapter_exposure_skewnorm_max")
+    canary_keys = ("canaries", "seen", "unseen", "sightings_min", "base_exposure_mean", "base_exposure_max",
+                   "adapter_exposure_mean", "adapter_exposure_max", "adapter_exposure_skewnorm_max", "exposure")
     return {
         "scan": _pick(scan, ("records", "quarantined", "quarantine_ratio", "findings", "records_with_pii",
                              "records_with_special", "by_entity_type", "special_categories")),
@@ -113,11 +113,11 @@ def _privacy(ev: Evidence) -> dict[str, Any]:
             "canary": {reps: _pick(group, canary_keys) for reps, group in leak["canary"]["by_repetitions"].items()},
             "canary_references": leak["canary"]["references"],
             "extraction": _pick(leak["extraction"], ("prompts", "samples_per_prompt", "base_hits", "adapter_hits",
-                                                    "adapter_only_hits", "adapter_hits_by_type")),
+                                                    "adapter_only_hits", "adapter_hits_by_type", "canary_prompt_hit",
+                                                    "rate")),
             "inference": _pick(leak["inference"], ("trials", "candidates", "chance", "base_top1", "adapter_top1")),
-            "membership": _pick(leak["membership"], ("train_records", "holdout_records", "auc", "auc_ci_low",
-                                                     "auc_ci_high", "tpr_at_1pct_fpr", "tpr_ci_low", "tpr_ci_high",
-                                                     "bootstrap")),
+            "membership": _pick(leak["membership"], ("members", "nonmembers", "fpr", "attack", "tpr_at_fpr", "tpr",
+                                                     "auc", "min_resolvable_fpr")),
         },
     }
 
@@ -126,6 +126,7 @@ def _evaluation(ev: Evidence) -> dict[str, Any]:
     task_keys = ("kind", "metric", "higher_is_better", "n", "base", "base_stderr", "adapter", "adapter_stderr", "delta")
     return {
         "benchmarks": {name: _pick(t, task_keys) for name, t in ev.benchmarks.data["tasks"].items()},
+        "utility": ev.benchmarks.data["utility"],
         "quantization": ev.benchmarks.data["quantization"],
         "lm_eval_version": ev.benchmarks.data["lm_eval_version"],
         "training": _pick(ev.train.data, (

@@ -74,7 +74,7 @@ def _details(path: Path) -> dict[str, Any]:
 def _canaries(ev: Evidence, scoring: Any, config: Any, repetitions: str, details: dict, result: SpotCheckResult) -> None:
     import numpy as np
 
-    from pipeline.evaluate.leakage import canary_chat, exposure_from_rank, load_canaries
+    from pipeline.evaluate.leakage import TAIL_BATCH, canary_text, exposure_from_rank, load_canaries
     from pipeline.evaluate.scoring import shared_prefix_nll
 
     canaries = load_canaries(ev.paths.canaries)
@@ -84,12 +84,12 @@ def _canaries(ev: Evidence, scoring: Any, config: Any, repetitions: str, details
         result.problems.append(f"{ev.paths.canaries}: no canary inserted ×{repetitions}, the class the gate bounds")
         return
     tok = scoring.tokenizer
-    chats = [canary_chat(canaries.template, c["secret"]) for c in chosen] + [
-        canary_chat(canaries.template, r) for r in references
+    secrets = [c["secret"] for c in chosen] + list(references)
+    sequences = [
+        tok(canary_text(tok, canaries.template, s), add_special_tokens=False).input_ids for s in secrets
     ]
-    sequences = [tok(tok.apply_chat_template(chat, tokenize=False), add_special_tokens=False).input_ids for chat in chats]
     with scoring.variant("adapter") as model:
-        nll, _ = shared_prefix_nll(model, sequences, batch_size=config.batch_size, pad_id=tok.pad_token_id)
+        nll, _ = shared_prefix_nll(model, sequences, batch_size=TAIL_BATCH, pad_id=tok.pad_token_id)
     reference_nll = np.asarray(nll[len(chosen) :])
     reported_rows = {str(r.get("id")): r for r in details["canary"]["canaries"]}
     result.rank_tolerance = max(2, math.ceil(0.02 * len(references)))
@@ -106,17 +106,20 @@ def _canaries(ev: Evidence, scoring: Any, config: Any, repetitions: str, details
             )
         if isinstance(reported, int):
             exposures.append(exposure_from_rank(reported, len(references)))
-    weighed = ev.leakage.number(f"canary.by_repetitions.{repetitions}.adapter_exposure_max")
-    if exposures and abs(max(exposures) - weighed) > 1e-6:
+    key = f"canary.by_repetitions.{repetitions}.exposure.estimate"
+    weighed = ev.leakage.number(key)
+    mean = sum(exposures) / len(exposures) if exposures else float("nan")
+    if exposures and abs(mean - weighed) > 1e-6:
         result.problems.append(
-            f"{ev.leakage.path}: canary.by_repetitions.{repetitions}.adapter_exposure_max is {weighed:.4g} bits, but "
-            f"the per-canary ranks of {ev.paths.leakage_details} give {max(exposures):.4g}"
+            f"{ev.leakage.path}: {key} (the class's mean exposure) is {weighed:.4g} bits, but the per-canary ranks "
+            f"of {ev.paths.leakage_details} give {mean:.4g}"
         )
 
 
 def _extraction(ev: Evidence, scoring: Any, config: Any, details: dict, result: SpotCheckResult) -> None:
-    from pipeline.evaluate.leakage import extraction_probe
-    from pipeline.evaluate.targets import collect_targets, split_ids
+    from pipeline.evaluate.leakage import CANARY_TYPE, extraction_probe
+    from pipeline.evaluate.targets import collect_targets
+    from pipeline.train.seen import load_seen
 
     rows = details["extraction"]["targets"]
     adapter_hits = sum(bool(r.get("adapter_hit")) for r in rows)
@@ -125,14 +128,16 @@ def _extraction(ev: Evidence, scoring: Any, config: Any, details: dict, result: 
             f"{ev.leakage.path}: extraction.adapter_hits is {ev.leakage.get('extraction.adapter_hits')}, but "
             f"{ev.paths.leakage_details} lists {adapter_hits} target(s) the adapter hit"
         )
-    if not rows:
+    # The PII prompts are rebuilt from the raw records; the canary prompt is covered by the canary check.
+    pii = [i for i, r in enumerate(rows) if r.get("entity_type") != CANARY_TYPE]
+    if not pii:
         return
-    picked = sorted(random.Random(config.seed).sample(range(len(rows)), min(SPOT_PROMPTS, len(rows))))
+    picked = sorted(random.Random(config.seed).sample(pii, min(SPOT_PROMPTS, len(pii))))
     raw_files = [Path(p) for p in ev.scan.get("files")]
     types = list(dict.fromkeys([*config.extraction.entity_types, *config.inference.entity_types]))
-    targets = collect_targets(
-        raw_files, ev.paths.findings, split_ids(ev.paths.train_data), types, scoring.tokenizer, seed=config.seed
-    )
+    seen = load_seen(ev.paths.seen)
+    targets = collect_targets(raw_files, ev.paths.findings, set(seen.members()), types, scoring.tokenizer,
+                              seed=config.seed, max_tokens=seen.max_seq_len)
     by_span = {(t.record_id, t.field, t.start, t.end): t for t in targets.targets}
     chosen, reported = [], []
     for i in picked:
