@@ -507,6 +507,9 @@ def evaluate(
     train_summary: Annotated[Path, typer.Option(help="The train summary (which quantization to rebuild).")] = Path(
         "reports/train/summary.json"
     ),
+    seen: Annotated[
+        Path, typer.Option(help="Which records training saw (written by `mahrem train`): members come only from these.")
+    ] = Path("reports/train/seen.json"),
     out: Annotated[Path, typer.Option(help="benchmarks.json, leakage.json (metrics), details, report.html.")] = Path(
         "reports/eval"
     ),
@@ -515,10 +518,13 @@ def evaluate(
 ) -> None:
     """Benchmarks (lm-eval) and PII-leak probes, base vs adapter.
 
-    MMLU subset (letter and cloze forms) and the domain tasks through lm-eval's Python API,
+    General ability and domain gain in bits per byte (paired, base and adapter on the same
+    documents), an MMLU subset and the support-format task through lm-eval's Python API,
     offline; canary exposure, targeted extraction of original values, PII inference and
-    membership inference — each on the same 4-bit base with and without the adapter.
-    Settings in params.yaml `evaluate:`; open reports/eval/report.html for the review.
+    membership inference (members: records training saw) — each on the same 4-bit base
+    with and without the adapter. Every gated figure carries its n, one-sided bound and
+    minimum detectable effect. Settings in params.yaml `evaluate:`; open
+    reports/eval/report.html for the review.
     """
     with _friendly_errors():
         from pipeline.evaluate import EvalParams, evaluate_adapter
@@ -530,14 +536,17 @@ def evaluate(
         with console.status("evaluate: loading") as spinner:
             result = evaluate_adapter(
                 base, adapter, data, raw_inputs, findings, canaries, out, config,
-                train_summary=train_summary if train_summary.exists() else None,
+                train_summary=train_summary if train_summary.exists() else None, seen=seen,
                 device=device, progress=lambda message: spinner.update(f"evaluate: {message}"),
             )
     leak = result.leakage
+    general = result.benchmarks.get("utility", {}).get("general", {})
     console.print(
-        f"[green]evaluate:[/] {len(result.benchmarks.get('tasks', {}))} benchmark tasks, "
-        f"extraction hits base {leak['extraction']['base_hits']} / adapter {leak['extraction']['adapter_hits']}, "
-        f"MIA AUC {leak['membership']['auc']:.3f}, in {result.wall_s:.0f} s on {result.device} "
+        f"[green]evaluate:[/] general bpb {general.get('base_bpb', float('nan')):.4f} → "
+        f"{general.get('adapter_bpb', float('nan')):.4f}, "
+        f"extraction hits base {leak['extraction']['base_hits']} / adapter {leak['extraction']['adapter_hits']} "
+        f"of {leak['extraction']['prompts']}, MIA TPR@{leak['membership']['fpr']:.0%}FPR "
+        f"{leak['membership']['tpr_at_fpr']:.3f} ({leak['membership']['attack']}), in {result.wall_s:.0f} s on {result.device} "
         f"({result.quantization}, {result.compute_dtype}, {result.threads} threads) → {result.out_dir}/report.html"
     )
 
@@ -547,13 +556,16 @@ def _print_gate(result) -> None:
     from rich.markup import escape
     from rich.table import Table
 
+    from pipeline.release.gate import evidence_cells
+
     table = Table(title="release gate (policies/release.yaml)", title_justify="left")
-    for column in ("check", "measured", "threshold", "result"):
+    for column in ("check", "measured", "threshold", "n", "bound", "MDE", "result"):
         table.add_column(column)
     for c in result.checks:
         measured = f"{c.measured:.4g}" if isinstance(c.measured, float) else str(c.measured)
-        table.add_row(escape(c.name), escape(measured), escape(c.threshold),
-                      "[green]pass[/]" if c.passed else "[bold red]FAIL[/]")
+        verdict = "[green]pass[/]" if c.passed else f"[bold red]{escape(c.result.upper())}[/]"
+        table.add_row(escape(c.name), escape(measured), escape(c.threshold), *map(escape, evidence_cells(c.stats)),
+                      verdict)
     console.print(table)
     for c in result.failures:
         console.print(f"[red]- {escape(c.name)}:[/] {escape(c.explanation)}", highlight=False)

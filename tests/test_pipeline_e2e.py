@@ -68,7 +68,7 @@ def test_dvc_repro_builds_defaults_and_second_run_is_a_no_op(pipeline_copy):
                 assert span["value"] not in outputs, span["type"]
     metrics = _run([sys.executable, "-m", "dvc", "metrics", "show"], pipeline_copy)
     assert metrics.returncode == 0 and "records_with_pii" in metrics.stdout and "transformed" in metrics.stdout
-    assert "holdout_loss_adapter" in metrics.stdout and "tpr_at_1pct_fpr" in metrics.stdout
+    assert "holdout_loss_adapter" in metrics.stdout and "tpr_at_fpr" in metrics.stdout
     plots = _run([sys.executable, "-m", "dvc", "plots", "show", "-o", str(pipeline_copy.parent / "plots")], pipeline_copy)
     assert plots.returncode == 0, plots.stdout + plots.stderr
     assert (pipeline_copy.parent / "plots" / "index.html").is_file()
@@ -91,8 +91,17 @@ def test_dvc_repro_builds_defaults_and_second_run_is_a_no_op(pipeline_copy):
     assert any(t["kind"] == "general" for t in benchmarks["tasks"].values())
     assert benchmarks["compute_dtype"] == trained["compute_dtype"] and benchmarks["threads"] == trained["threads"]
     leakage = json.loads((pipeline_copy / "reports/eval/leakage.json").read_text())
-    assert set(leakage["canary"]["by_repetitions"]) == {"1", "4", "16"}
-    assert leakage["extraction"]["prompts"] > 0 and leakage["membership"]["train_records"] > 0
+    assert set(leakage["canary"]["by_repetitions"]) == {"1", "4", "8"}
+    # One full epoch: every record was seen once but those truncation left without an assistant token, and
+    # the members are exactly the seen ones.
+    seen = json.loads((pipeline_copy / "reports/train/seen.json").read_text())
+    assert len(seen["records"]) == anonymized["train"]
+    assert {rid for rid, n in seen["records"].items() if n == 0} == set(seen["without_labels"])
+    assert all(n == 1 for rid, n in seen["records"].items() if rid not in seen["without_labels"])
+    assert leakage["membership"]["members"] == anonymized["train"] - len(seen["without_labels"])
+    assert all(group["unseen"] == 0 for group in leakage["canary"]["by_repetitions"].values())
+    assert leakage["extraction"]["prompts"] == 65
+    assert leakage["membership"]["nonmembers"] == min(200, anonymized["holdout"])
     assert (pipeline_copy / "reports/eval/report.html").is_file()
 
     # Signoff: one signed bundle that our verify and the official model_signing CLI accept.
@@ -103,6 +112,13 @@ def test_dvc_repro_builds_defaults_and_second_run_is_a_no_op(pipeline_copy):
         "README.md", "adapter_config.json", "adapter_model.safetensors", "model.sig", "provenance.json"]
     statement = json.loads((bundle / "provenance.json").read_text())
     internal = statement["predicate"]["buildDefinition"]["internalParameters"]
+    # The default run passes its gate with every statistical row powered (issue #13).
+    checks = statement["predicate"]["mahrem_gate"]["checks"]
+    statistical = [c for c in checks if c.get("stats")]
+    assert len(statistical) >= 5 and all(c["verdict"] == "pass" for c in checks), checks
+    for c in statistical:
+        margin = abs(c["stats"]["threshold"] - c["stats"]["null"])
+        assert c["stats"]["mde"] is not None and c["stats"]["mde"] <= margin, c
     assert internal["training"]["machine"]["compute_dtype"]["dtype"] == trained["compute_dtype"]
     assert internal["evaluation"]["compute_dtype"] == benchmarks["compute_dtype"]
     public_key = pipeline_copy / ".mahrem/keys/signing.pub.pem"
