@@ -208,6 +208,13 @@ def paired_scores(
     out["counts"] = np.zeros(n, dtype=np.int64)
     if n == 0:
         return out
+    cache = getattr(variants, "base_cache", None)
+    key = cached = None
+    if cache is not None:
+        key = cache.key("paired_scores", sequences, masks, batch_size=batch_size, pad_id=pad_id, score_from=score_from,
+                        min_k=min_k, base_minkpp="base" in min_k_variants)  # fmt: skip
+        cached = cache.load(key)
+    run = VARIANTS if cached is None else tuple(v for v in VARIANTS if v != "base")
     order = sorted(range(n), key=lambda i: -len(sequences[i]))
     first = max(1, score_from)
     with torch.inference_mode():
@@ -231,24 +238,55 @@ def paired_scores(
                 valid = valid & wanted
             for row, i in enumerate(idx):
                 out["counts"][i] = int(valid[row].sum())
-            for variant in VARIANTS:
+            rows, cols = valid.nonzero(as_tuple=True)  # row-major: each row's positions are contiguous
+            starts = [0, *np.cumsum(valid.sum(dim=1).numpy()).tolist()]
+            for variant in run:
                 with variants.variant(variant) as model:
                     device = next(model.parameters()).device
                     keep = width - first + 1
                     logits = model(input_ids=ids.to(device), attention_mask=mask.to(device), logits_to_keep=keep).logits
-                    targets = ids[:, first:].to(device)
+                    # Only the scored positions go through the vocabulary-wide statistics: Min-K%++
+                    # reads the whole next-token distribution, and most positions are not scored.
+                    picked = logits[:, :-1][rows.to(device), cols.to(device)]
+                    targets = ids[:, first:][rows, cols].to(device)
                     if variant in min_k_variants:
-                        nll, z = _minkpp(logits[:, :-1], targets)
+                        nll, z = _minkpp(picked, targets)
                         z = z.cpu().double()
                     else:
-                        nll, z = _token_nll(logits[:, :-1], targets), None
-                nll = nll.cpu().double().masked_fill(~valid, 0.0)
+                        nll, z = _token_nll(picked, targets), None
+                nll = nll.cpu().double()
                 for row, i in enumerate(idx):
-                    out[f"{variant}_nll"][i] = float(nll[row].sum())
+                    out[f"{variant}_nll"][i] = float(nll[starts[row] : starts[row + 1]].sum())
                     if z is None:
                         continue
-                    zs = z[row][valid[row]]
+                    zs = z[starts[row] : starts[row + 1]]
                     if len(zs):
                         k = max(1, int(round(min_k * len(zs))))
                         out[f"{variant}_minkpp"][i] = float(torch.topk(zs, k, largest=False).values.mean())
+    base_keys = [k for k in out if k.startswith("base_")]
+    if cached is not None:
+        out.update({k: cached[k] for k in base_keys})
+    elif cache is not None:
+        cache.store(key, {k: out[k] for k in base_keys})
     return out
+
+
+def variant_prefix_nll(
+    scoring: Any, variant: str, sequences: Sequence[Sequence[int]], *, batch_size: int, pad_id: int = 0
+) -> np.ndarray:
+    """:func:`shared_prefix_nll` of ``variant`` (``base``/``adapter``) of ``scoring``.
+
+    The base's scores come from ``scoring.base_cache`` when one is set and holds them
+    (:mod:`pipeline.evaluate.basecache`); the adapter is always scored.
+    """
+    cache = getattr(scoring, "base_cache", None) if variant == "base" else None
+    key = cache.key("shared_prefix_nll", sequences, batch_size=batch_size, pad_id=pad_id) if cache else None
+    if cache is not None:
+        cached = cache.load(key)
+        if cached is not None:
+            return cached["nll"]
+    with scoring.variant(variant) as model:
+        nll, _ = shared_prefix_nll(model, sequences, batch_size=batch_size, pad_id=pad_id)
+    if cache is not None:
+        cache.store(key, {"nll": nll})
+    return nll
