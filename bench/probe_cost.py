@@ -55,17 +55,21 @@ def inputs(args, scoring, config):
     members = set(seen.members())
     inside = _records(REPO / "data/anonymized/train.jsonl", lambda rid: rid in members)
     outside = _records(REPO / "data/anonymized/holdout.jsonl", lambda _rid: True)
+    window = config.membership.max_tokens or seen.max_seq_len
+    inside, outside = ([e for e in (_record_tokens(tok, r, window) for r in side) if any(e[1][1:])]
+                       for side in (inside, outside))  # fmt: skip
     if config.membership.nonmembers and len(outside) > config.membership.nonmembers:
         outside = random.Random(config.seed).sample(outside, config.membership.nonmembers)
-    member_seqs = [_record_tokens(tok, r, config.membership.max_tokens) for r in inside + outside]
+    member_seqs, member_masks = [e[0] for e in inside + outside], [e[1] for e in inside + outside]
     types = list(config.extraction.entity_types)
-    targets = collect_targets(discover_inputs([REPO / "data/raw"]), REPO / "reports/scan/findings.jsonl", members,
-                              types, tok, seed=config.seed).targets[: config.extraction.prompts]  # fmt: skip
+    found = collect_targets(discover_inputs([REPO / "data/raw"]), REPO / "reports/scan/findings.jsonl", members,
+                            types, tok, seed=config.seed, max_tokens=seen.max_seq_len)  # fmt: skip
+    targets = found.targets[: config.extraction.prompts]
     targets.append(canary_target(tok, canaries))
-    return canary_seqs, member_seqs, targets, frozenset(c["secret"] for c in canaries.canaries)
+    return canary_seqs, (member_seqs, member_masks), targets, frozenset(c["secret"] for c in canaries.canaries)
 
 
-def run_side(name, scoring, config, canary_seqs, member_seqs, targets, secrets):
+def run_side(name, scoring, config, canary_seqs, members, targets, secrets):
     from pipeline.evaluate.leakage import TAIL_BATCH, extraction_probe
     from pipeline.evaluate.model import VARIANTS
     from pipeline.evaluate.scoring import paired_scores, sequence_nll, shared_prefix_nll
@@ -79,12 +83,14 @@ def run_side(name, scoring, config, canary_seqs, member_seqs, targets, secrets):
             shared_prefix_nll(model, canary_seqs, batch_size=LEGACY_BATCH if name == "before" else TAIL_BATCH, pad_id=pad)
     times["canary"] = time.perf_counter() - started
     started = time.perf_counter()
+    member_seqs, member_masks = members
     if name == "before":
         for variant in VARIANTS:
             with scoring.variant(variant) as model:
                 sequence_nll(model, member_seqs, batch_size=LEGACY_BATCH, pad_id=pad)
     else:
-        paired_scores(scoring, member_seqs, batch_size=config.batch_size, pad_id=pad, min_k=config.membership.min_k)
+        paired_scores(scoring, member_seqs, batch_size=config.batch_size, pad_id=pad, min_k=config.membership.min_k,
+                      masks=member_masks)
     times["membership"] = time.perf_counter() - started
     started = time.perf_counter()
     batch = LEGACY_BATCH if name == "before" else config.extraction.batch_size
@@ -115,13 +121,13 @@ def main() -> None:
     load_at_start = os.getloadavg()[0]
     quantization = read_quantization(REPO / "reports/train/summary.json")
     with scoring_session(args.base, args.adapter, quantization, config) as (scoring, settings):
-        canary_seqs, member_seqs, targets, secrets = inputs(args, scoring, config)
-        sizes = {"canary_sequences": len(canary_seqs), "membership_records": len(member_seqs),
+        canary_seqs, members, targets, secrets = inputs(args, scoring, config)
+        sizes = {"canary_sequences": len(canary_seqs), "membership_records": len(members[0]),
                  "extraction_prompts": len(targets)}  # fmt: skip
         print(f"{sizes}; {settings.describe()}")
         sides = {}
         for name in ("before", "after"):
-            sides[name] = run_side(name, scoring, config, canary_seqs, member_seqs, targets, secrets)
+            sides[name] = run_side(name, scoring, config, canary_seqs, members, targets, secrets)
             print(f"{name:7s} " + ", ".join(f"{k} {v:.1f} s" for k, v in sides[name].items()))
     ratios = {k: round(sides["before"][k] / max(sides["after"][k], 1e-9), 2) for k in sides["after"]}
     print("ratio  " + ", ".join(f"{k} ×{v}" for k, v in ratios.items()) + "  (target ≥ ×3 total)")

@@ -312,7 +312,7 @@ def small_params(**overrides):
         "canary": {"references": 60},
         "extraction": {"prompts": 4, "samples": 1, "slack_tokens": 4, "max_new_tokens": 24},
         "inference": {"trials": 4, "candidates": 10},
-        "membership": {"max_tokens": 64},
+        "membership": {"max_tokens": 128},
     }
     for key, value in overrides.items():
         data[key] = {**data.get(key, {}), **value} if isinstance(value, dict) else value

@@ -321,3 +321,29 @@ def test_raw_values_never_reach_probe_outputs(tiny_model_dir, tokenizer, workspa
     dumped = json.dumps(outputs, ensure_ascii=False)
     for value in (PLANTED_TCKN, PLANTED_NAME, PLANTED_PHONE, PLANTED_EMAIL, "Ayşe", PLANTED_TCKN[:9]):
         assert value not in dumped
+
+
+def test_membership_scores_both_sides_in_the_trained_window_and_only_where_an_assistant_token_is(
+    tiny_model_dir, tokenizer, untrained_adapter, tmp_path
+):
+    from test_evaluate_helpers import write_jsonl
+
+    def long_question(record):
+        # A user turn so long that the assistant's reply starts beyond the window training saw.
+        record["messages"][1]["content"] = " ".join(["Siparişim hâlâ gelmedi"] * 60)
+        return record
+
+    train = write_jsonl(tmp_path / "train.jsonl", [support_record(i, rid=f"t-{i}") for i in range(6)])
+    holdout = write_jsonl(tmp_path / "holdout.jsonl", [support_record(100 + i, rid=f"h-{i}") for i in range(6)]
+                          + [long_question(support_record(200 + i, rid=f"l-{i}")) for i in range(3)])  # fmt: skip
+    scoring = load_scoring(tiny_model_dir, untrained_adapter)
+    config = small_params(membership={"max_tokens": 0})
+    with pytest.raises(InputError, match="max_seq_len"):
+        membership_probe(scoring, train, holdout, {f"t-{i}" for i in range(6)}, config)
+    summary, _, domain = membership_probe(scoring, train, holdout, {f"t-{i}" for i in range(6)}, config, window=96)
+    assert summary["window_tokens"] == 96 and summary["members"] == 6 and summary["nonmembers"] == 6
+    assert summary["ineligible"] == {"members": 0, "nonmembers": 3} and domain["documents"] == 6
+    # An explicit evaluate.membership.max_tokens overrides the training window.
+    wide, _, _ = membership_probe(scoring, train, holdout, {f"t-{i}" for i in range(6)},
+                                  small_params(membership={"max_tokens": 1024}), window=96)  # fmt: skip
+    assert wide["nonmembers"] == 9 and wide["ineligible"]["nonmembers"] == 0

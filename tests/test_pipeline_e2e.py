@@ -101,7 +101,11 @@ def test_dvc_repro_builds_defaults_and_second_run_is_a_no_op(pipeline_copy):
     assert leakage["membership"]["members"] == anonymized["train"] - len(seen["without_labels"])
     assert all(group["unseen"] == 0 for group in leakage["canary"]["by_repetitions"].values())
     assert leakage["extraction"]["prompts"] == 65
-    assert leakage["membership"]["nonmembers"] == min(200, anonymized["holdout"])
+    # Non-members: holdout records with an assistant token in the trained window, as the members have.
+    eligible = anonymized["holdout"] - leakage["membership"]["ineligible"]["nonmembers"]
+    assert leakage["membership"]["nonmembers"] == min(200, eligible) and eligible >= 200
+    assert leakage["membership"]["ineligible"]["members"] == 0
+    assert leakage["membership"]["window_tokens"] == seen["max_seq_len"]
     assert (pipeline_copy / "reports/eval/report.html").is_file()
 
     # Signoff: one signed bundle that our verify and the official model_signing CLI accept.

@@ -4,7 +4,7 @@ The defaults are the shipped defaults, sized so that every gated row is *powered
 minimum detectable effect fits its threshold, see :mod:`pipeline.evaluate.stats`) while
 the whole stage (base and adapter, SmolLM2-135M in 4 bits) fits in minutes on two CPU
 cores: the CI end-to-end test runs the default pipeline. Every figure in the reports comes
-with its n, its one-sided bound and its MDE. ``params-gpu.yaml`` scales every size up.
+with its n, its one-sided bound and its MDE. ``profiles/gpu.args`` scales every size up.
 """
 
 from __future__ import annotations
@@ -79,7 +79,8 @@ class DomainParams(StrictModel):
     """``evaluate.domain`` — the support-chat domain, on the anonymized holdout.
 
     The domain gain in bits per byte comes from the membership probe's scoring of the
-    holdout (the non-members): every holdout record, on its first ``membership.max_tokens``.
+    holdout (the non-members): the assistant tokens of each eligible holdout record within the
+    window training saw (``membership.max_tokens``, 0 = ``train.max_seq_len``).
     """
 
     format_examples: int = Field(
@@ -149,7 +150,13 @@ class MembershipParams(StrictModel):
     nonmembers: int = Field(
         200, ge=0, description="Holdout records scored (seeded draw; also the domain gain's sample); 0 = all of them."
     )
-    max_tokens: int = Field(128, ge=16, le=8192, description="Each record is scored on its first N tokens.")
+    max_tokens: int = Field(
+        0,
+        ge=0,
+        le=8192,
+        description="Each record is scored on its first N tokens; 0 = exactly the window training saw "
+        "(seen.json max_seq_len). Records with no assistant token in the window are not eligible on either side.",
+    )
     fpr: float = Field(0.01, gt=0.0, lt=0.5, description="The false-positive rate the TPR is read at.")
     min_k: float = Field(0.2, gt=0.0, le=1.0, description="Min-K%++: the share of lowest-scoring tokens averaged.")
 
@@ -169,6 +176,11 @@ class EvalParams(StrictModel):
     batch_size: int = Field(8, ge=1, le=1024, description="Sequences per forward pass (lm-eval and the probes).")
     seed: int = Field(1234, description="Seed of the probes: target choice, sampling, candidates, bootstrap.")
     bootstrap: int = Field(1000, ge=100, le=100_000, description="Bootstrap resamples of every paired bound.")
+    base_cache: str = Field(
+        "",
+        description="Directory of an optional base-score cache for repeated local runs (pipeline/evaluate/basecache.py); "
+        "'' = off, every score computed cold. The reports are the same either way.",
+    )
     mmlu: MmluParams = Field(default_factory=MmluParams)
     general: GeneralParams = Field(default_factory=GeneralParams)
     domain: DomainParams = Field(default_factory=DomainParams)

@@ -50,7 +50,7 @@ import numpy as np
 
 from pipeline.evaluate.config import EvalParams
 from pipeline.evaluate.model import VARIANTS, ScoringModel
-from pipeline.evaluate.scoring import paired_scores, shared_prefix_nll
+from pipeline.evaluate.scoring import paired_scores, variant_prefix_nll
 from pipeline.evaluate.stats import measure_rate
 from pipeline.evaluate.targets import PiiTarget, TargetSet, candidate_values, contains_value, match_key
 from pipeline.io import InputError, iter_jsonl
@@ -169,9 +169,7 @@ def canary_probe(
     for variant in VARIANTS:
         if progress:
             progress(f"canary exposure ({variant}): {n_can} canaries × {len(references)} references")
-        with scoring.variant(variant) as model:
-            nll, _ = shared_prefix_nll(model, sequences, batch_size=TAIL_BATCH, pad_id=tok.pad_token_id)
-        scores[variant] = nll
+        scores[variant] = variant_prefix_nll(scoring, variant, sequences, batch_size=TAIL_BATCH, pad_id=tok.pad_token_id)
     rows = []
     for i, canary in enumerate(canaries.canaries):
         cid = canary.get("id", f"canary-{i}")
@@ -399,10 +397,9 @@ def inference_probe(
     for variant in VARIANTS:
         if progress:
             progress(f"inference ({variant}): {len(trials)} spans × up to {config.inference.candidates} candidates")
-        with scoring.variant(variant) as model:
-            for _t, _values, sequences in trials:
-                nll, _ = shared_prefix_nll(model, sequences, batch_size=TAIL_BATCH, pad_id=tok.pad_token_id)
-                ranks[variant].append(1 + int((nll[1:] <= nll[0]).sum()))  # ties count against the true value
+        for _t, _values, sequences in trials:
+            nll = variant_prefix_nll(scoring, variant, sequences, batch_size=TAIL_BATCH, pad_id=tok.pad_token_id)
+            ranks[variant].append(1 + int((nll[1:] <= nll[0]).sum()))  # ties count against the true value
     rows = []
     for i, (t, values, _seq) in enumerate(trials):
         rows.append(
@@ -476,8 +473,16 @@ def membership_probe(
     members: set[str],
     config: EvalParams,
     progress: Progress | None = None,
+    *,
+    window: int = 0,
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """Seen training records against holdout records; two attacks; the domain gain on the side.
+
+    Each record is scored on its first ``membership.max_tokens`` tokens, or (0) on the
+    ``window`` training saw (``seen.json`` ``max_seq_len``), and only on its assistant
+    tokens, what training learns from. A record with no assistant token in that window
+    is not eligible on either side: a member must have been learnt from, and a non-member
+    scored on its system and user turns would not be comparable with the members.
 
     Returns (summary, details, domain): the holdout's scores are exactly what the domain
     gain in bits per byte needs, so they are not computed twice.
@@ -487,9 +492,22 @@ def membership_probe(
 
     tok = scoring.tokenizer
     params = config.membership
+    max_tokens = params.max_tokens or window
+    if max_tokens < 2:
+        raise InputError(
+            "membership inference: the seen records do not say how many tokens of each record training saw "
+            "(seen.json max_seq_len, written since issue #13). Re-run `mahrem train`, or set "
+            "evaluate.membership.max_tokens to train.max_seq_len."
+        )
     rng = random.Random(config.seed)
-    inside = _records(train, lambda rid: rid in members)
-    outside = _records(holdout, lambda _rid: True)
+
+    def eligible(path: Path, keep: Callable[[str], bool]) -> tuple[list[tuple[list[int], list[bool]]], int]:
+        encoded = [_record_tokens(tok, r, max_tokens) for r in _records(path, keep)]
+        learnable = [e for e in encoded if any(e[1][1:])]
+        return learnable, len(encoded) - len(learnable)
+
+    inside, inside_dropped = eligible(train, lambda rid: rid in members)
+    outside, outside_dropped = eligible(holdout, lambda _rid: True)
     if params.members and len(inside) > params.members:
         inside = rng.sample(inside, params.members)
     if params.nonmembers and len(outside) > params.nonmembers:
@@ -497,11 +515,11 @@ def membership_probe(
     m = len(inside)
     if m < 2 or len(outside) < 2:
         raise InputError(
-            f"{holdout}: membership inference needs at least 2 seen training records and 2 holdout records "
-            f"(found {m} and {len(outside)}). Train on more data or enlarge the holdout."
+            f"{holdout}: membership inference needs at least 2 seen training records and 2 holdout records with an "
+            f"assistant turn in their first {max_tokens} tokens (found {m} and {len(outside)}). Train on more data, "
+            "enlarge the holdout or raise train.max_seq_len."
         )
-    encoded = [_record_tokens(tok, r, params.max_tokens) for r in inside + outside]
-    sequences, masks = [e[0] for e in encoded], [e[1] for e in encoded]
+    sequences, masks = [e[0] for e in inside + outside], [e[1] for e in inside + outside]
     if progress:
         progress(f"membership: {m} seen training + {len(outside)} holdout records (base and adapter, one pass)")
     s = paired_scores(scoring, sequences, batch_size=config.batch_size, pad_id=tok.pad_token_id or 0,
@@ -526,6 +544,8 @@ def membership_probe(
         "tpr": measured.to_json(),
         "auc": {name: auc_score(*scores) for name, scores in attacks.items()},
         "min_resolvable_fpr": 1 / len(outside),
+        "window_tokens": max_tokens,
+        "ineligible": {"members": inside_dropped, "nonmembers": outside_dropped},
         "base_loss_members": float(loss["base"][:m].mean()),
         "base_loss_nonmembers": float(loss["base"][m:].mean()),
         "adapter_loss_members": float(loss["adapter"][:m].mean()),
@@ -540,7 +560,7 @@ def membership_probe(
     }
     nbytes = [scored_bytes(tok, seq, mask) for seq, mask in zip(sequences[m:], masks[m:])]
     domain = bpb_report(s["base_nll"][m:], s["adapter_nll"][m:], nbytes, config=config, what="holdout", gain=True)
-    domain["source"] = (f"anonymized holdout: the assistant turns within each record's first {params.max_tokens} "
+    domain["source"] = (f"anonymized holdout: the assistant turns within each record's first {max_tokens} "
                         "tokens (what training learns from)")
     return summary, details, domain
 
@@ -588,7 +608,9 @@ def run_probes(
     timed("inference", lambda: inference_probe(scoring, inference_targets, targets.pools, config, progress))
 
     def membership() -> tuple[dict[str, Any], dict[str, Any]]:
-        summary, detail, domain_gain = membership_probe(scoring, train, holdout, set(seen.members()), config, progress)
+        summary, detail, domain_gain = membership_probe(
+            scoring, train, holdout, set(seen.members()), config, progress, window=seen.max_seq_len or 0
+        )
         domain.update(domain_gain)
         return summary, detail
 

@@ -204,7 +204,10 @@ def render_report(benchmarks: dict[str, Any], leakage: dict[str, Any], details: 
         roc_svg(details.get("membership", {}).get("roc", []), auc=mia["auc"].get(mia["attack"])),
         note=(
             f"Members: {mia['members']} records training really saw (reports/train/seen.json); non-members: "
-            f"{mia['nonmembers']} holdout records. loss_ratio = adapter loss / base loss (the base as reference); "
+            f"{mia['nonmembers']} holdout records; both scored on their assistant tokens within the first "
+            f"{mia.get('window_tokens', '?')} tokens (the window training saw), records with none there left out "
+            f"({mia.get('ineligible', {}).get('nonmembers', 0)} holdout records). "
+            "loss_ratio = adapter loss / base loss (the base as reference); "
             "min_k_pp = Min-K%++ of the adapter (reference-free). The stronger attack decides; the curve is its ROC. "
             f"Smallest resolvable FPR: {mia['min_resolvable_fpr']:.4f}."
         ),
