@@ -514,6 +514,13 @@ def evaluate(
         "reports/eval"
     ),
     device: DeviceOption = None,
+    base_cache: Annotated[
+        Path | None,
+        typer.Option(
+            help="Keep the base model's scores here and reuse them on the next run (same base, data and machine); "
+            "the reports are the same either way. Default: params evaluate.base_cache ('' = off)."
+        ),
+    ] = None,
     params: ParamsOption = PARAMS_FILE,
 ) -> None:
     """Benchmarks (lm-eval) and PII-leak probes, base vs adapter.
@@ -531,6 +538,8 @@ def evaluate(
         from pipeline.pii.scan import discover_inputs
 
         config = load_params("evaluate", EvalParams, params)
+        if base_cache is not None:
+            config = config.model_copy(update={"base_cache": str(base_cache)})
         scan_config = load_params("scan", ScanParams, params)
         raw_inputs = discover_inputs([Path(p) for p in scan_config.inputs])
         with console.status("evaluate: loading") as spinner:

@@ -124,6 +124,8 @@ class ScoringModel:
     quantization: str
     device: str
     compute_dtype: str = "float32"
+    #: Optional :class:`~pipeline.evaluate.basecache.BaseScoreCache`: base scores kept between runs.
+    base_cache: Any = None
 
     @contextlib.contextmanager
     def variant(self, name: Variant) -> Iterator[Any]:

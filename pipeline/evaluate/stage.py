@@ -104,10 +104,18 @@ def evaluate_adapter(
         Path(base_dir), Path(adapter_dir), quantization, config, device=device,
         announce=lambda line: say(f"{line}; loading the base ({quantization}) and the adapter"),
     ) as (scoring, settings):
+        if config.base_cache:
+            from pipeline.evaluate.basecache import BaseScoreCache
+
+            scoring.base_cache = BaseScoreCache.for_model(
+                Path(config.base_cache), Path(base_dir), scoring, settings.threads.threads
+            )
         benchmarks, leakage, details = _score(
             scoring, Path(data_dir), raw_files, Path(findings), canary_set, seen_records, config, Path(mmlu),
             Path(tasks_dir), say,
         )
+        if scoring.base_cache is not None:
+            say(scoring.base_cache.describe())
     # The chain of custody: exactly which adapter, base and data these figures describe.
     chain = chain_record(
         [p for p in sorted(Path(adapter_dir).iterdir()) if p.is_file()]
