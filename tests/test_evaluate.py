@@ -307,3 +307,22 @@ def test_a_seen_file_that_disagrees_with_the_data_is_refused(tiny_model_dir, ada
     assert not (tmp_path / "out").exists()
     with pytest.raises(InputError, match="mahrem train"):
         _stage(tiny_model_dir, adapter, workspace, tmp_path / "out", seen=tmp_path / "absent.json")
+
+
+def test_a_base_score_cache_changes_no_figure(tiny_model_dir, adapter, workspace, tmp_path):
+    """Two runs with evaluate.base_cache: the second reuses the base's scores, the reports are the same."""
+    config = small_params(mmlu={"questions": 2}, domain={"format_examples": 0},
+                          base_cache=str(tmp_path / "base-scores"))  # fmt: skip
+    messages: list[str] = []
+    first = _stage(tiny_model_dir, adapter, workspace, tmp_path / "one", config=config, progress=messages.append)
+    # canary, one inference span, membership + domain, general: each a base-side entry
+    assert messages[-1].endswith("0 hits, 4 misses"), messages
+    messages.clear()
+    second = _stage(tiny_model_dir, adapter, workspace, tmp_path / "two", config=config, progress=messages.append)
+    assert messages[-1].endswith("4 hits, 0 misses"), messages
+
+    def figures(report):
+        return {k: v for k, v in report.items() if k not in {"wall_s", "wall_s_total", "wall_s_by_probe", "wall_s_by_task"}}
+
+    assert figures(first.leakage) == figures(second.leakage)
+    assert figures(first.benchmarks) == figures(second.benchmarks)
