@@ -50,7 +50,7 @@ _MEASURE = (
 
 def run_audit(path: Path, out: Path, workers: int) -> tuple[float, float]:
     """(wall seconds, peak RSS in MB of the largest process of that one command)."""
-    env = dict(os.environ, MAHREM_PSEUDONYM_KEY="bench-scan-scale-key-0123456789", HF_HUB_OFFLINE="1")
+    env = dict(os.environ, MAHREM_PSEUDONYM_KEY="d47252f3e10280a21fcf9b204a6c9f0554c88fae7fa04d2a3509ffef7f29e872", HF_HUB_OFFLINE="1")
     command = [str(Path(sys.executable).parent / "mahrem"), "audit", str(path), "--out", str(out), "--workers", str(workers)]
     started = time.perf_counter()
     # A fresh measuring parent per run, so one run's peak never shows up in the other's.

@@ -1,8 +1,11 @@
 """``mahrem`` — the command line of the pipeline (DESIGN.md §1).
 
 Thin by design: each command parses its options, loads its typed config and calls one
-stage function; errors meant for people (:class:`ConfigError`, :class:`InputError`, …)
-are printed without a traceback and end the command with a non-zero exit code.
+stage function. Every command runs inside :func:`_friendly_errors`, so no traceback ever
+reaches the terminal: errors meant for people (:class:`ConfigError`, :class:`InputError`,
+an ``OSError`` naming a path, …) print one escaped sentence and exit 1; anything else is a
+bug in Mahrem — one line says so, the stack goes to ``.mahrem/logs/`` without exception
+messages (they can quote data), and the exit code is 70 (``EX_SOFTWARE``), never a verdict.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from pipeline.config import (
@@ -25,7 +29,7 @@ from pipeline.config import (
     load_params,
     policy_path,
 )
-from pipeline.io import InputError
+from pipeline.io import InputError, check_output_dir, check_output_file, not_regular_reason
 
 # Nothing downloads at run time (README "Offline"); set before any HF library is imported.
 for _var in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"):
@@ -51,27 +55,226 @@ app = typer.Typer(
 ParamsOption = Annotated[Path, typer.Option("--params", help="The params file whose block this stage reads.")]
 
 
-def _user_errors() -> tuple[type[BaseException], ...]:
-    from pipeline.base.checkpoint import BaseModelError
-    from pipeline.keys import KeyConfigError
-    from pipeline.pii.anonymize import ResidualPIIError
-    from pipeline.pii.scan import QuarantineLimitExceeded
-    from pipeline.release import ReleaseRefused, SignatureError
-    from pipeline.train.errors import BaseLoadError, ChatTemplateError
+EX_SOFTWARE = 70  # sysexits.h: an internal software error — a bug in Mahrem, not in the input
+LOG_DIR = Path(".mahrem/logs")  # relative to the working directory, like .mahrem/keys
 
-    return (
-        ConfigError, InputError, BaseModelError, KeyConfigError, QuarantineLimitExceeded, ResidualPIIError,
-        ReleaseRefused, SignatureError, ChatTemplateError, BaseLoadError,
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    """The exceptions that mean "your input, config or environment needs fixing" (exit 1).
+
+    Imported lazily (the stage modules are heavy). If one cannot even be imported, the
+    core ones still work; the command meets the same broken import itself and reports it
+    as the bug it is.
+    """
+    errors: list[type[BaseException]] = [ConfigError, InputError]
+    with contextlib.suppress(ImportError):
+        from pipeline.base.checkpoint import BaseModelError
+        from pipeline.keys import KeyConfigError
+        from pipeline.pii.anonymize import ResidualPIIError
+        from pipeline.pii.recognizers.yaml_patterns import RecognizerSpecError
+        from pipeline.pii.scan import QuarantineLimitExceeded
+        from pipeline.pii.special import CueLexiconError
+        from pipeline.release import ReleaseRefused, SignatureError
+        from pipeline.train.errors import BaseLoadError, ChatTemplateError
+
+        errors += [
+            BaseModelError, KeyConfigError, QuarantineLimitExceeded, ResidualPIIError, ReleaseRefused,
+            SignatureError, ChatTemplateError, BaseLoadError, RecognizerSpecError, CueLexiconError,
+        ]
+    return tuple(errors)
+
+
+def print_error(message: str) -> None:
+    """One ``error:`` line on stderr. The message is escaped: a path holding ``[/]`` prints as is."""
+    console.print(f"[bold red]error:[/] {escape(_printable(message))}", highlight=False, soft_wrap=True)
+
+
+def _printable(text: str) -> str:
+    """``text`` with any lone surrogate shown as ``\\udcff``: a path given as undecodable bytes
+    arrives that way (surrogateescape), and writing it to the terminal would raise."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _p(path: object) -> str:
+    """A path (or any user-given text) ready for a rich markup string: printable and escaped."""
+    return escape(_printable(str(path)))
+
+
+def _is_text(value: str) -> bool:
+    """``value`` is valid Unicode (no lone surrogates from undecodable command-line bytes)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _warn_skipped(path: Path, reason: str) -> None:
+    """A non-regular file found among the inputs (a FIFO in data/raw): skipped, said aloud."""
+    console.print(
+        f"[bold yellow]warning:[/] {_p(path)}: skipped, {escape(reason)} (only regular files are read).",
+        highlight=False, soft_wrap=True,
+    )
+
+
+def _read_value_lines(path: Path) -> list[str]:
+    """The non-empty lines of a UTF-8 file of values (``forget --from-file``); errors name the line, never a value."""
+    reason = not_regular_reason(path)
+    if reason is not None:
+        raise InputError(f"--from-file {path}: {reason}.")
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise InputError(
+            f"--from-file {path}: not UTF-8 text (line {line}). Save the file as UTF-8 and run again."
+        ) from None
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def _os_error_message(exc: OSError) -> str:
+    """A sentence naming the file and the system's reason, e.g. ``out: Not a directory.``
+
+    Built from ``filename``/``strerror`` only, never ``str(exc)``: a library's OSError can
+    carry any text. For a rename, the target (``filename2``) is the path the user named;
+    the source is a temporary of ours.
+    """
+    if exc.strerror is None:
+        return (f"a file could not be read or written ({type(exc).__name__}, no details). "
+                "Check the paths given to this command.")
+    name = exc.filename2 if exc.filename2 is not None else exc.filename
+    if name is None:
+        return f"{exc.strerror}."
+    return f"{name}: {exc.strerror}. Check the path and its permissions."
+
+
+def _frames(exc: BaseException) -> list[str]:
+    """The exception's type and stack (file, line, function, source line) — no message.
+
+    A message can quote data (a ``UnicodeEncodeError`` quotes the character, a ``KeyError``
+    the key), and locals can hold records, so neither is written. Chained exceptions
+    (``raise … from``, or raised while handling another) are walked the same way.
+    """
+    import traceback
+
+    lines: list[str] = []
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if lines:
+            lines += ["", "while handling / caused by:"]
+        lines.append("Traceback (most recent call last; exception messages omitted, they may quote data):")
+        for frame in traceback.extract_tb(current.__traceback__):
+            lines.append(f'  File "{frame.filename}", line {frame.lineno}, in {frame.name}')
+            if frame.line:
+                lines.append(f"    {frame.line.strip()}")
+        lines.append(f"{type(current).__module__}.{type(current).__qualname__}")
+        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
+    return lines
+
+
+def write_bug_log(exc: BaseException, command: str, log_dir: Path = LOG_DIR) -> Path | None:
+    """Write ``<log_dir>/<timestamp>-<command>.log`` for a bug report; ``None`` if it cannot be written.
+
+    It holds the Mahrem and Python versions, the command name (never its arguments: a
+    ``--value`` is personal data) and :func:`_frames` — nothing a record could leak into.
+    """
+    import datetime as dt
+    import platform
+    from importlib import metadata
+
+    try:
+        version = metadata.version("mahrem")
+    except metadata.PackageNotFoundError:
+        version = "unknown"
+    now = dt.datetime.now(dt.timezone.utc)
+    body = "\n".join([
+        f"mahrem {command}: internal error (a bug in Mahrem) at {now.isoformat(timespec='seconds')}",
+        f"mahrem {version}, Python {platform.python_version()} on {platform.platform()}",
+        "This file holds the exception type and the code location only: no message, arguments or data.",
+        "",
+        *_frames(exc),
+        "",
+    ])
+    try:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        for n in range(100):
+            path = log_dir / f"{now.strftime('%Y%m%dT%H%M%S')}-{command}{f'-{n}' if n else ''}.log"
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                continue
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(body)
+            return path
+    except OSError:
+        return None
+    return None
+
+
+def _report_bug(exc: BaseException, command: str) -> None:
+    log = write_bug_log(exc, command)
+    where = f"the details (no data) are in {log}" if log else f"no log could be written under {LOG_DIR}"
+    console.print(
+        f"[bold red]mahrem {escape(command)}: internal error ({escape(type(exc).__name__)}).[/] "
+        f"This is a bug in Mahrem, not a verdict on your data; {escape(where)}. Please report it with that file.",
+        highlight=False, soft_wrap=True,
     )
 
 
 @contextlib.contextmanager
-def _friendly_errors():
+def _friendly_errors(command: str = "mahrem"):
+    """Turn every failure into one line and an exit code; tracebacks never reach the user.
+
+    * expected failures (:func:`_user_errors`, and ``OSError`` — a full disk, a path that
+      is a file where a directory is needed) print one ``error:`` sentence: exit 1;
+    * anything else is a bug: one line saying so and where the log is, the stack written
+      to ``.mahrem/logs/`` without the message (:func:`write_bug_log`): exit 70. A bug is
+      never turned into a verdict ("refused", "altered").
+
+    typer's own exits (``typer.Exit``, ``typer.Abort``, usage errors — all ``Exception``
+    subclasses) pass through untouched; Ctrl-C is not an ``Exception`` at all.
+    """
     try:
         yield
-    except _user_errors() as exc:
-        console.print("[bold red]error:[/]", str(exc), highlight=False)
-        raise typer.Exit(1) from None
+    except (typer.Exit, typer.Abort, typer.TyperException):
+        raise
+    except Exception as exc:  # noqa: BLE001 - the one place that sorts every failure; bugs exit 70 below
+        if isinstance(exc, _user_errors()):
+            print_error(str(exc))
+            raise typer.Exit(1) from None
+        if isinstance(exc, OSError):
+            print_error(_os_error_message(exc))
+            raise typer.Exit(1) from None
+        if isinstance(exc, MemoryError):
+            print_error("out of memory. Use a smaller batch or input, or a machine with more memory.")
+            raise typer.Exit(1) from None
+        _report_bug(exc, command)
+        raise typer.Exit(EX_SOFTWARE) from None
+
+
+def _command(**settings):
+    """``app.command`` whose whole body runs inside :func:`_friendly_errors`.
+
+    The wrapper keeps the function's signature (``functools.wraps``), so typer builds the
+    same options; the printing after a stage's work is guarded too.
+    """
+    import functools
+
+    def register(func):
+        name = settings.get("name") or func.__name__.replace("_", "-")
+
+        @functools.wraps(func)
+        def guarded(*args, **kwargs):
+            with _friendly_errors(name):
+                return func(*args, **kwargs)
+
+        app.command(**settings)(guarded)
+        return func
+
+    return register
 
 
 def progress_bar() -> Progress:
@@ -87,7 +290,7 @@ def progress_bar() -> Progress:
     )
 
 
-@app.command(rich_help_panel="Pipeline stages")
+@_command(rich_help_panel="Pipeline stages")
 def base(
     out: Annotated[Path, typer.Option(help="Directory to write the checkpoint to.")] = Path("models/base"),
     params: ParamsOption = PARAMS_FILE,
@@ -99,19 +302,20 @@ def base(
     model directory to use another base. The written checkpoint is reloaded and must
     greedy-generate the same tokens as the source, or nothing is written.
     """
-    with _friendly_errors():
-        config = load_params("base", BaseParams, params)
-        from pipeline.base import build_base
+    config = load_params("base", BaseParams, params)
+    check_output_dir(out, "--out")
+    from pipeline.base import build_base
 
-        with console.status("base: starting") as spinner:
-            result = build_base(out, config, status=lambda m: spinner.update(f"base: {m}"))
+    with console.status("base: starting") as spinner:
+        result = build_base(out, config, status=lambda m: spinner.update(f"base: {_p(m)}"))
     console.print(
-        f"[green]base:[/] {result.source} → {result.out_dir} "
-        f"({result.parameters / 1e6:.1f} M parameters, {len(result.files)} files, round-trip identical)"
+        f"[green]base:[/] {_p(result.source)} → {_p(result.out_dir)} "
+        f"({result.parameters / 1e6:.1f} M parameters, {len(result.files)} files, round-trip identical)",
+        highlight=False,
     )
 
 
-@app.command(rich_help_panel="Pipeline stages")
+@_command(rich_help_panel="Pipeline stages")
 def sample(
     out: Annotated[Path, typer.Option(help="The raw corpus to write (JSONL, messages format).")] = Path(
         "data/raw/sample.jsonl"
@@ -126,21 +330,23 @@ def sample(
     Customer-support chats of a fictional Turkish bank, shop and clinic, full of
     realistic but invented personal data, with gold labels in a separate file.
     """
-    with _friendly_errors():
-        config = load_params("sample", SampleParams, params)
-        from pipeline.sample import SampleConfig, write_sample
+    config = load_params("sample", SampleParams, params)
+    check_output_file(out, "--out")
+    check_output_file(labels, "--labels")
+    from pipeline.sample import SampleConfig, write_sample
 
-        with progress_bar() as bar:
-            task = bar.add_task("sample: records", total=config.n_records)
-            result = write_sample(
-                out,
-                labels,
-                SampleConfig(seed=config.seed, n_records=config.n_records),
-                progress=lambda n: bar.update(task, completed=n),
-            )
+    with progress_bar() as bar:
+        task = bar.add_task("sample: records", total=config.n_records)
+        result = write_sample(
+            out,
+            labels,
+            SampleConfig(seed=config.seed, n_records=config.n_records),
+            progress=lambda n: bar.update(task, completed=n),
+        )
     console.print(
         f"[green]sample:[/] {result.records} records, {result.pii_spans} PII spans, "
-        f"{result.special_spans} special-category spans, {result.records_without_pii} PII-free → {out}"
+        f"{result.special_spans} special-category spans, {result.records_without_pii} PII-free → {_p(out)}",
+        highlight=False,
     )
 
 
@@ -151,7 +357,8 @@ def _run_scan(inputs, out: Path, config, policy_file: Path, *, catalog_check: bo
     from pipeline.pii.policy import load_policy
     from pipeline.pii.scan import InputFile, ScanConfig, discover_inputs, scan_files
 
-    files = discover_inputs([Path(p) for p in inputs])
+    check_output_dir(out, "--out")
+    files = discover_inputs([Path(p) for p in inputs], on_skip=_warn_skipped)
     if not files:
         raise InputError(f"no JSONL input found in {', '.join(map(str, inputs))}. Put raw *.jsonl files there.")
     catalog_digest = None
@@ -162,8 +369,9 @@ def _run_scan(inputs, out: Path, config, policy_file: Path, *, catalog_check: bo
         catalog_digest = catalog.digest
     else:
         for p in files:
-            if not p.is_file():
-                raise InputError(f"{p}: no such file.")
+            reason = not_regular_reason(p)
+            if reason is not None:
+                raise InputError(f"{p}: {reason}.")
         inputs_ = [InputFile(p, "") for p in files]
     policy = load_policy(policy_file)
     key = load_pseudonym_key()
@@ -193,17 +401,20 @@ def _run_scan(inputs, out: Path, config, policy_file: Path, *, catalog_check: bo
     console.print(
         f"[green]scan:[/] {result.records:,} records ({result.quarantined:,} lines quarantined), "
         f"{result.findings:,} findings, {result.records_with_pii:,} records with personal data, "
-        f"{result.records_with_special:,} with special categories → {out}/report.html"
+        f"{result.records_with_special:,} with special categories → {_p(out / 'report.html')}",
+        highlight=False,
     )
 
 
-@app.command(rich_help_panel="Pipeline stages")
+@_command(rich_help_panel="Pipeline stages")
 def scan(
     inputs: Annotated[
         list[Path] | None, typer.Argument(help="Raw JSONL files or directories (default: params scan.inputs).")
     ] = None,
     out: Annotated[Path, typer.Option(help="Report directory.")] = Path("reports/scan"),
-    workers: Annotated[int | None, typer.Option(help="Processes (default: params scan.workers; 0 = all cores).")] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=0, help="Processes (default: params scan.workers; 0 = all cores).")
+    ] = None,
     params: ParamsOption = PARAMS_FILE,
 ) -> None:
     """Scan the raw training data for personal data and special categories.
@@ -213,18 +424,17 @@ def scan(
     findings.jsonl (offsets, types, fingerprints — never values), quarantine.jsonl,
     summary.json (DVC metrics) and report.html (the audit page).
     """
-    with _friendly_errors():
-        config = load_params("scan", ScanParams, params)
-        if workers is not None:
-            config = config.model_copy(update={"workers": workers})
-        _run_scan(inputs or config.inputs, out, config, policy_path(params), catalog_check=True)
+    config = load_params("scan", ScanParams, params)
+    if workers is not None:
+        config = config.model_copy(update={"workers": workers})
+    _run_scan(inputs or config.inputs, out, config, policy_path(params), catalog_check=True)
 
 
-@app.command(rich_help_panel="Tools")
+@_command(rich_help_panel="Tools")
 def audit(
     inputs: Annotated[list[Path], typer.Argument(help="JSONL files (raw record format) or directories.")],
     out: Annotated[Path, typer.Option(help="Directory for the audit report.")] = Path("reports/audit"),
-    workers: Annotated[int, typer.Option(help="Processes (0 = all cores).")] = 0,
+    workers: Annotated[int, typer.Option(min=0, help="Processes (0 = all cores).")] = 0,
     policy: Annotated[Path | None, typer.Option(help="Policy file (default: params.yaml's policy).")] = None,
     params: ParamsOption = PARAMS_FILE,
 ) -> None:
@@ -234,13 +444,12 @@ def audit(
     report.html — for a data-protection officer who wants to know what a file holds.
     Example: `mahrem audit exports/crm.jsonl --out reports/crm-audit`.
     """
-    with _friendly_errors():
-        if Path(params).exists():
-            config, policy_file = load_params("scan", ScanParams, params), policy or policy_path(params)
-        else:
-            config, policy_file = ScanParams(), policy or Path("policies/kvkk.yaml")
-        config = config.model_copy(update={"workers": workers})
-        _run_scan(inputs, out, config, policy_file, catalog_check=False)
+    if Path(params).exists():
+        config, policy_file = load_params("scan", ScanParams, params), policy or policy_path(params)
+    else:
+        config, policy_file = ScanParams(), policy or Path("policies/kvkk.yaml")
+    config = config.model_copy(update={"workers": workers})
+    _run_scan(inputs, out, config, policy_file, catalog_check=False)
 
 
 def _anonymize_inputs(config: ScanParams):
@@ -251,7 +460,7 @@ def _anonymize_inputs(config: ScanParams):
 
     catalog = load_catalog()
     inputs = []
-    for path in discover_inputs([Path(p) for p in config.inputs]):
+    for path in discover_inputs([Path(p) for p in config.inputs], on_skip=_warn_skipped):
         name, source = catalog.require_training_basis(path)
         allow = frozenset(tr_lower(n) for n in source.controller.public_names)
         inputs.append(AnonymizeInput(path, name, source.special_categories.allowed, allow))
@@ -260,7 +469,7 @@ def _anonymize_inputs(config: ScanParams):
     return inputs
 
 
-@app.command(rich_help_panel="Pipeline stages")
+@_command(rich_help_panel="Pipeline stages")
 def anonymize(
     findings: Annotated[Path, typer.Option(help="The scan's findings.")] = Path("reports/scan/findings.jsonl"),
     data_out: Annotated[Path, typer.Option(help="Directory for train.jsonl and holdout.jsonl.")] = Path(
@@ -279,38 +488,43 @@ def anonymize(
     write anything if blocked personal data remains, splits train/holdout by a hash of the
     record id and plants canaries in train for the leak probes.
     """
-    with _friendly_errors():
-        from pipeline.keys import load_pseudonym_key
-        from pipeline.pii.analyzer import get_analyzer
-        from pipeline.pii.anonymize import anonymize_dataset
-        from pipeline.pii.erasure import load_erasures
-        from pipeline.pii.policy import load_policy
+    from pipeline.keys import load_pseudonym_key
+    from pipeline.pii.analyzer import get_analyzer
+    from pipeline.pii.anonymize import anonymize_dataset
+    from pipeline.pii.erasure import load_erasures
+    from pipeline.pii.policy import load_policy
 
-        config = load_params("scan", ScanParams, params)
-        policy = load_policy(policy_path(params))
-        inputs = _anonymize_inputs(config)
-        if not findings.exists():
-            raise InputError(f"{findings}: no such file. Run `mahrem scan` (or `dvc repro scan`) first.")
-        key = load_pseudonym_key()
-        erasures = load_erasures(erasure)
-        erasures.check_key(key)
-        with console.status("anonymize: loading the analyzer for the residual re-scan"):
-            analyzer = get_analyzer(config.recognizers if Path(config.recognizers).is_dir() else None, config.min_score)
-        with console.status("anonymize: applying the policy, de-duplicating, re-scanning"):
-            result = anonymize_dataset(
-                inputs, findings, data_out, report_out, policy, key, analyzer.analyze,
-                erased=erasures.fingerprints, erasure_digest=erasures.digest,
-            )
+    config = load_params("scan", ScanParams, params)
+    policy = load_policy(policy_path(params))
+    check_output_dir(data_out, "--data-out")
+    check_output_dir(report_out, "--report-out")
+    inputs = _anonymize_inputs(config)
+    if not findings.exists():
+        raise InputError(f"{findings}: no such file. Run `mahrem scan` (or `dvc repro scan`) first.")
+    reason = not_regular_reason(findings)
+    if reason is not None:
+        raise InputError(f"--findings {findings}: {reason}.")
+    key = load_pseudonym_key()
+    erasures = load_erasures(erasure)
+    erasures.check_key(key)
+    with console.status("anonymize: loading the analyzer for the residual re-scan"):
+        analyzer = get_analyzer(config.recognizers if Path(config.recognizers).is_dir() else None, config.min_score)
+    with console.status("anonymize: applying the policy, de-duplicating, re-scanning"):
+        result = anonymize_dataset(
+            inputs, findings, data_out, report_out, policy, key, analyzer.analyze,
+            erased=erasures.fingerprints, erasure_digest=erasures.digest,
+        )
     s = result.summary
     console.print(
         f"[green]anonymize:[/] {s['records']:,} records → {s['transformed']:,} transformed, {s['kept']:,} kept, "
-        f"{s['dropped']:,} dropped {s['dropped_by_reason']}, {s['quarantined']:,} quarantined; "
+        f"{s['dropped']:,} dropped {escape(str(s['dropped_by_reason']))}, {s['quarantined']:,} quarantined; "
         f"train {s['train']:,} (+{s['canary_records']} canary records), holdout {s['holdout']:,}; "
-        "residual re-scan clean"
+        "residual re-scan clean",
+        highlight=False,
     )
 
 
-@app.command(rich_help_panel="Tools")
+@_command(rich_help_panel="Tools")
 def forget(
     entity_type: Annotated[str, typer.Option("--type", help="Entity type of the value, e.g. TR_NATIONAL_ID, PERSON.")],
     value: Annotated[
@@ -328,38 +542,48 @@ def forget(
     --which, list the scan reports whose data contained it instead.
     Example: `mahrem forget --type TR_NATIONAL_ID --from-file request-2041.txt --reference DSR-2041`.
     """
-    with _friendly_errors():
-        from pipeline.keys import load_pseudonym_key
-        from pipeline.pii.erasure import record_request, where_present
-        from pipeline.pii.fingerprint import fingerprint
+    from pipeline.keys import load_pseudonym_key
+    from pipeline.pii.erasure import record_request, where_present
+    from pipeline.pii.fingerprint import fingerprint
 
-        values = list(value or [])
-        if from_file is not None:
-            if not from_file.is_file():
-                raise InputError(f"{from_file}: no such file.")
-            values += [line.strip() for line in from_file.read_text(encoding="utf-8").splitlines() if line.strip()]
-        if not values:
+    from pipeline import entities as E
+
+    if entity_type not in E.ENTITY_TYPES:
+        raise ConfigError(f"--type {entity_type!r} is not an entity type; use one of: {', '.join(E.ENTITY_TYPES)}")
+    values = list(value or [])
+    if any(not _is_text(v) for v in values):
+        # A shell passes undecodable bytes through as lone surrogates, which cannot be hashed.
+        raise InputError("--value: not valid UTF-8 text. Put the value in a UTF-8 file and use --from-file.")
+    if from_file is not None:
+        values += _read_value_lines(from_file)
+    if not values:
+        try:
             values = [typer.prompt("Value to forget (not echoed)", hide_input=True)]
-        key = load_pseudonym_key()
-        if which:
-            fps = {fingerprint(key, entity_type, v) for v in values}
-            files = sorted(Path("reports").rglob("findings.jsonl")) if Path("reports").is_dir() else []
-            hits = where_present(fps, files)
-            if not any(hits.values()):
-                console.print(f"forget --which: found in none of {len(files)} findings file(s).")
-            for path, n in hits.items():
-                if n:
-                    console.print(f"{path}: {n} record(s) held it")
-            console.print("[dim]Released bundles are listed here once signoff records fingerprints (issue #7).[/]")
-            return
-        added = record_request(erasure, key, entity_type, values, reference=reference)
+        except UnicodeDecodeError:
+            raise InputError("the value typed is not valid UTF-8 text. Use --from-file with a UTF-8 file.") from None
+        if not _is_text(values[0]):
+            raise InputError("the value typed is not valid UTF-8 text. Use --from-file with a UTF-8 file.")
+    key = load_pseudonym_key()
+    if which:
+        fps = {fingerprint(key, entity_type, v) for v in values}
+        files = sorted(Path("reports").rglob("findings.jsonl")) if Path("reports").is_dir() else []
+        hits = where_present(fps, files)
+        if not any(hits.values()):
+            console.print(f"forget --which: found in none of {len(files)} findings file(s).")
+        for path, n in hits.items():
+            if n:
+                console.print(f"{_p(path)}: {n} record(s) held it", highlight=False)
+        console.print("[dim]Released bundles are listed here once signoff records fingerprints (issue #7).[/]")
+        return
+    added = record_request(erasure, key, entity_type, values, reference=reference)
     console.print(
-        f"[green]forget:[/] {len(added)} new request(s) recorded in {erasure} "
-        f"({len(values) - len(added)} already there). Run `dvc repro` to re-anonymize without them."
+        f"[green]forget:[/] {len(added)} new request(s) recorded in {_p(erasure)} "
+        f"({len(values) - len(added)} already there). Run `dvc repro` to re-anonymize without them.",
+        highlight=False,
     )
 
 
-@app.command(rich_help_panel="Tools")
+@_command(rich_help_panel="Tools")
 def redact(
     input: Annotated[str, typer.Argument(help="A JSONL file in the raw record format, or '-' for plain-text lines on stdin.")],
     out: Annotated[str, typer.Option("--out", help="Output JSONL file, or '-' for stdout.")] = "-",
@@ -374,58 +598,74 @@ def redact(
     """
     import sys
 
-    with _friendly_errors():
-        from pipeline.io import RawRecord, read_records
-        from pipeline.keys import load_pseudonym_key
-        from pipeline.pii.analyzer import get_analyzer
-        from pipeline.pii.anonymize import anonymize_record
-        from pipeline.pii.policy import load_policy
-        from pipeline.pii.scan import detect_findings
-        from pipeline.io import dumps
+    from pipeline.io import RawRecord, read_records
+    from pipeline.keys import load_pseudonym_key
+    from pipeline.pii.analyzer import get_analyzer
+    from pipeline.pii.anonymize import anonymize_record
+    from pipeline.pii.policy import load_policy
+    from pipeline.pii.scan import detect_findings
+    from pipeline.io import dumps
 
-        config = load_params("scan", ScanParams, params) if Path(params).exists() else ScanParams()
-        loaded = load_policy(policy or (policy_path(params) if Path(params).exists() else Path("policies/kvkk.yaml")))
-        key = load_pseudonym_key(quiet=False)
-        recognizers = config.recognizers if Path(config.recognizers).is_dir() else None
-        analyzer = get_analyzer(recognizers, config.min_score)
-        dropped = quarantined = 0
+    config = load_params("scan", ScanParams, params) if Path(params).exists() else ScanParams()
+    loaded = load_policy(policy or (policy_path(params) if Path(params).exists() else Path("policies/kvkk.yaml")))
+    key = load_pseudonym_key(quiet=False)
+    recognizers = config.recognizers if Path(config.recognizers).is_dir() else None
+    analyzer = get_analyzer(recognizers, config.min_score)
+    dropped = quarantined = 0
 
-        def process(records: list[RawRecord]):
-            batch = [(r.id, [(f, t) for f, t, _ in r.fields()]) for r in records]
-            for record, found in zip(records, detect_findings(analyzer, key, batch)):
-                yield anonymize_record(record, found, loaded.policy, key, special_allowed=False)
+    def process(records: list[RawRecord]):
+        batch = [(r.id, list(r.fields())) for r in records]
+        for record, found in zip(records, detect_findings(analyzer, key, batch)):
+            yield anonymize_record(record, found, loaded.policy, key, special_allowed=False)
 
-        if input == "-":
-            lines = [line.rstrip("\n") for line in sys.stdin]
-            records = [RawRecord({"id": str(i), "text": line}, "<stdin>", i + 1) for i, line in enumerate(lines)]
-            rows = []
-            for outcome in process(records):
-                if outcome.data is None:
-                    dropped += 1
-                    rows.append(f"[record dropped: {outcome.reason}]")
-                else:
-                    rows.append(outcome.data["text"])
-            text_out = "\n".join(rows) + ("\n" if rows else "")
-        else:
-            def count(_entry) -> None:
-                nonlocal quarantined
+    if out != "-":
+        check_output_file(out, "--out")
+    if input == "-":
+        # Bytes, decoded line by line: one line that is not UTF-8 becomes a notice in its
+        # place (one output line per input line still holds) instead of ending the run.
+        stream = getattr(sys.stdin, "buffer", None)
+        raw_lines = list(stream) if stream is not None else [line.encode("utf-8") for line in sys.stdin]
+        texts: list[str | None] = []
+        for raw in raw_lines:
+            try:
+                texts.append(raw.decode("utf-8").rstrip("\r\n"))
+            except UnicodeDecodeError:
+                texts.append(None)
+        records = [RawRecord({"id": str(i), "text": t}, "<stdin>", i + 1) for i, t in enumerate(texts) if t is not None]
+        outcomes = iter(process(records))
+        rows = []
+        for i, text in enumerate(texts):
+            if text is None:
                 quarantined += 1
+                rows.append(f"[line {i + 1} quarantined: not valid UTF-8]")
+                continue
+            outcome = next(outcomes)
+            if outcome.data is None:
+                dropped += 1
+                rows.append(f"[record dropped: {outcome.reason}]")
+            else:
+                rows.append(outcome.data["text"])
+        text_out = "\n".join(rows) + ("\n" if rows else "")
+    else:
+        def count(_entry) -> None:
+            nonlocal quarantined
+            quarantined += 1
 
-            records = list(read_records(Path(input), count))
-            rows = []
-            for outcome in process(records):
-                if outcome.data is None:
-                    dropped += 1
-                else:
-                    rows.append(dumps(outcome.data))
-            text_out = "\n".join(rows) + ("\n" if rows else "")
-        if out == "-":
-            sys.stdout.write(text_out)
-        else:
-            from pipeline.io import atomic_write
+        records = list(read_records(Path(input), count))
+        rows = []
+        for outcome in process(records):
+            if outcome.data is None:
+                dropped += 1
+            else:
+                rows.append(dumps(outcome.data))
+        text_out = "\n".join(rows) + ("\n" if rows else "")
+    if out == "-":
+        sys.stdout.write(text_out)
+    else:
+        from pipeline.io import atomic_write
 
-            with atomic_write(out) as handle:
-                handle.write(text_out)
+        with atomic_write(out) as handle:
+            handle.write(text_out)
     console.print(f"[green]redact:[/] {len(rows)} written, {dropped} dropped, {quarantined} quarantined.")
 
 
@@ -441,7 +681,7 @@ DeviceOption = Annotated[
 ]
 
 
-@app.command(rich_help_panel="Pipeline stages")
+@_command(rich_help_panel="Pipeline stages")
 def train(
     base: Annotated[Path, typer.Option(help="The base model directory (written by `mahrem base`).")] = Path("models/base"),
     data: Annotated[Path, typer.Option(help="Directory with train.jsonl and holdout.jsonl.")] = Path("data/anonymized"),
@@ -463,33 +703,36 @@ def train(
     from its last checkpoint when re-run and ends with the same adapter. The same code
     runs on CUDA. `dvc plots show` draws the loss curves.
     """
-    with _friendly_errors():
-        from pipeline.train import TrainParams, train_adapter
+    from pipeline.train import TrainParams, train_adapter
 
-        config = load_params("train", TrainParams, params)
-        with progress_bar() as bar:
-            task = bar.add_task("train: loading", total=None)
+    config = load_params("train", TrainParams, params)
+    check_output_dir(out, "--out")
+    check_output_dir(report, "--report")
+    check_output_dir(work_dir, "--work-dir")
+    with progress_bar() as bar:
+        task = bar.add_task("train: loading", total=None)
 
-            def update(step: int, total: int, metrics: dict) -> None:
-                loss = metrics.get("loss")
-                label = f"train: loss {loss:.3f}" if isinstance(loss, float) else "train: steps"
-                bar.update(task, completed=step, total=total, description=label)
+        def update(step: int, total: int, metrics: dict) -> None:
+            loss = metrics.get("loss")
+            label = f"train: loss {loss:.3f}" if isinstance(loss, float) else "train: steps"
+            bar.update(task, completed=step, total=total, description=label)
 
-            result = train_adapter(
-                base, data, out, report, config, device=device, work_dir=work_dir, progress=update,
-                announce=lambda line: bar.console.print(f"train: {line}", highlight=False),
-            )
+        result = train_adapter(
+            base, data, out, report, config, device=device, work_dir=work_dir, progress=update,
+            announce=lambda line: bar.console.print(f"train: {escape(_printable(str(line)))}", highlight=False),
+        )
     s = result.summary
     resumed = f", resumed from step {result.resumed_from_step}" if result.resumed_from_step else ""
     console.print(
         f"[green]train:[/] {result.steps} steps on {s.get('device')} ({s.get('quantization')}, "
         f"{s.get('compute_dtype')}, {s.get('threads')} threads), "
         f"{s.get('tokens_per_s', 0):.0f} tokens/s{resumed}; holdout loss {result.holdout_loss_base:.3f} (base) → "
-        f"{result.holdout_loss_adapter:.3f} (adapter) → {result.out_dir}"
+        f"{result.holdout_loss_adapter:.3f} (adapter) → {_p(result.out_dir)}",
+        highlight=False,
     )
 
 
-@app.command(rich_help_panel="Pipeline stages")
+@_command(rich_help_panel="Pipeline stages")
 def evaluate(
     base: Annotated[Path, typer.Option(help="The base model directory.")] = Path("models/base"),
     adapter: Annotated[Path, typer.Option(help="The adapter directory (written by `mahrem train`).")] = Path(
@@ -533,21 +776,21 @@ def evaluate(
     minimum detectable effect. Settings in params.yaml `evaluate:`; open
     reports/eval/report.html for the review.
     """
-    with _friendly_errors():
-        from pipeline.evaluate import EvalParams, evaluate_adapter
-        from pipeline.pii.scan import discover_inputs
+    from pipeline.evaluate import EvalParams, evaluate_adapter
+    from pipeline.pii.scan import discover_inputs
 
-        config = load_params("evaluate", EvalParams, params)
-        if base_cache is not None:
-            config = config.model_copy(update={"base_cache": str(base_cache)})
-        scan_config = load_params("scan", ScanParams, params)
-        raw_inputs = discover_inputs([Path(p) for p in scan_config.inputs])
-        with console.status("evaluate: loading") as spinner:
-            result = evaluate_adapter(
-                base, adapter, data, raw_inputs, findings, canaries, out, config,
-                train_summary=train_summary if train_summary.exists() else None, seen=seen,
-                device=device, progress=lambda message: spinner.update(f"evaluate: {message}"),
-            )
+    config = load_params("evaluate", EvalParams, params)
+    if base_cache is not None:
+        config = config.model_copy(update={"base_cache": str(base_cache)})
+    scan_config = load_params("scan", ScanParams, params)
+    raw_inputs = discover_inputs([Path(p) for p in scan_config.inputs], on_skip=_warn_skipped)
+    check_output_dir(out, "--out")
+    with console.status("evaluate: loading") as spinner:
+        result = evaluate_adapter(
+            base, adapter, data, raw_inputs, findings, canaries, out, config,
+            train_summary=train_summary if train_summary.exists() else None, seen=seen,
+            device=device, progress=lambda message: spinner.update(f"evaluate: {escape(_printable(str(message)))}"),
+        )
     leak = result.leakage
     general = result.benchmarks.get("utility", {}).get("general", {})
     console.print(
@@ -555,14 +798,15 @@ def evaluate(
         f"{general.get('adapter_bpb', float('nan')):.4f}, "
         f"extraction hits base {leak['extraction']['base_hits']} / adapter {leak['extraction']['adapter_hits']} "
         f"of {leak['extraction']['prompts']}, MIA TPR@{leak['membership']['fpr']:.0%}FPR "
-        f"{leak['membership']['tpr_at_fpr']:.3f} ({leak['membership']['attack']}), in {result.wall_s:.0f} s on {result.device} "
-        f"({result.quantization}, {result.compute_dtype}, {result.threads} threads) → {result.out_dir}/report.html"
+        f"{leak['membership']['tpr_at_fpr']:.3f} ({escape(str(leak['membership']['attack']))}), in {result.wall_s:.0f} s "
+        f"on {escape(str(result.device))} "
+        f"({result.quantization}, {result.compute_dtype}, {result.threads} threads) → {_p(result.out_dir / 'report.html')}",
+        highlight=False,
     )
 
 
 def _print_gate(result) -> None:
     """The gate table: one row per check; failures explained below it."""
-    from rich.markup import escape
     from rich.table import Table
 
     from pipeline.release.gate import evidence_cells
@@ -580,7 +824,7 @@ def _print_gate(result) -> None:
         console.print(f"[red]- {escape(c.name)}:[/] {escape(c.explanation)}", highlight=False)
 
 
-@app.command(rich_help_panel="Pipeline stages")
+@_command(rich_help_panel="Pipeline stages")
 def signoff(
     out: Annotated[Path | None, typer.Option(help="Directory for <name>-<version>/ (default: params signoff.out).")] = None,
     policy: Annotated[Path | None, typer.Option(help="Release policy (default: params signoff.policy).")] = None,
@@ -594,33 +838,34 @@ def signoff(
     release/<name>-<version>/: the adapter, README.md (model card), provenance.json
     (in-toto / SLSA) and model.sig (OpenSSF model signing; key: MAHREM_SIGNING_KEY).
     """
-    with _friendly_errors():
-        from pipeline.keys import load_signing_key
-        from pipeline.release import EvidencePaths, GateFailed, SignoffParams, load_release_policy
-        from pipeline.release import signoff as run_signoff
+    from pipeline.keys import load_signing_key
+    from pipeline.release import EvidencePaths, GateFailed, SignoffParams, load_release_policy
+    from pipeline.release import signoff as run_signoff
 
-        config = load_params("signoff", SignoffParams, params)
-        loaded = load_release_policy(policy or Path(config.policy))
-        key = load_signing_key()
-        try:
-            with console.status("signoff: gate, card, provenance, signature"):
-                result = run_signoff(EvidencePaths(params=params), loaded, out or Path(config.out), key)
-        except GateFailed as exc:
-            _print_gate(exc.result)
-            console.print(
-                f"[bold red]signoff: the release gate failed[/] ({len(exc.result.failures)} of "
-                f"{len(exc.result.checks)} checks); no bundle was written. {exc.note}", highlight=False,
-            )
-            raise typer.Exit(1) from None
+    config = load_params("signoff", SignoffParams, params)
+    check_output_dir(out or Path(config.out), "--out")
+    loaded = load_release_policy(policy or Path(config.policy))
+    key = load_signing_key()
+    try:
+        with console.status("signoff: gate, card, provenance, signature"):
+            result = run_signoff(EvidencePaths(params=params), loaded, out or Path(config.out), key)
+    except GateFailed as exc:
+        _print_gate(exc.result)
+        console.print(
+            f"[bold red]signoff: the release gate failed[/] ({len(exc.result.failures)} of "
+            f"{len(exc.result.checks)} checks); no bundle was written. {escape(_printable(str(exc.note)))}",
+            highlight=False,
+        )
+        raise typer.Exit(1) from None
     _print_gate(result.gate)
     console.print(
-        f"[green]signoff:[/] {result.bundle} — signed with key {result.key_id[:16]}…"
-        f"{' (DEVELOPMENT key)' if result.development_key else ''}; sharing scope {result.sharing_scope}, "
+        f"[green]signoff:[/] {_p(result.bundle)} — signed with key {result.key_id[:16]}…"
+        f"{' (DEVELOPMENT key)' if result.development_key else ''}; sharing scope {escape(str(result.sharing_scope))}, "
         f"transfer abroad {'allowed' if result.cross_border_transfer else 'not allowed'}.", highlight=False,
     )
 
 
-@app.command(rich_help_panel="Release")
+@_command(rich_help_panel="Release")
 def verify(
     bundle: Annotated[Path, typer.Argument(help="A bundle directory, e.g. release/<name>-<version>.")],
     public_key: Annotated[Path, typer.Option("--public-key", help="The signer's public key (PEM).")],
@@ -634,23 +879,21 @@ def verify(
     Exit 0 only when every check passes. The development key verifies with a warning.
     Example: `mahrem verify release/mahrem-smollm2-135m-support-0.1.0 --public-key .mahrem/keys/signing.pub.pem`.
     """
-    from rich.markup import escape
+    from pipeline.release import verify_bundle
 
-    with _friendly_errors():
-        from pipeline.release import verify_bundle
-
-        result = verify_bundle(bundle, public_key, policy)
+    result = verify_bundle(bundle, public_key, policy)
     for name, passed in result.checks.items():
-        console.print(f"  {'[green]✓[/]' if passed else '[bold red]✗[/]'} {name}")
+        console.print(f"  {'[green]✓[/]' if passed else '[bold red]✗[/]'} {escape(name)}", highlight=False)
     for problem in result.problems:
-        console.print(f"[red]- {escape(problem)}[/]", highlight=False)
+        console.print(f"[red]- {escape(_printable(problem))}[/]", highlight=False, soft_wrap=True)
     for warning in result.warnings:
-        console.print(f"[bold yellow]warning:[/] {escape(warning)}", highlight=False)
-    console.print(("[green]" if result.ok else "[bold red]") + escape(result.verdict) + "[/]", highlight=False)
+        console.print(f"[bold yellow]warning:[/] {escape(_printable(warning))}", highlight=False, soft_wrap=True)
+    console.print(("[green]" if result.ok else "[bold red]") + escape(_printable(result.verdict)) + "[/]",
+                  highlight=False, soft_wrap=True)
     raise typer.Exit(result.exit_code)
 
 
-@app.command(rich_help_panel="Release")
+@_command(rich_help_panel="Release")
 def release(
     bundle: Annotated[Path, typer.Argument(help="A bundle directory written by signoff.")],
     to: Annotated[Path, typer.Option("--to", help="The release registry directory.")],
@@ -667,14 +910,13 @@ def release(
     Refused when the bundle does not verify, the version is already there, --scope is wider
     than the sources allow, or --abroad is given and a source forbids transfer abroad.
     """
-    with _friendly_errors():
-        from pipeline.release import release_bundle
+    from pipeline.release import release_bundle
 
-        target = release_bundle(bundle, to, public_key, scope, abroad=abroad)
-    console.print(f"[green]release:[/] {bundle} → {target}", highlight=False)
+    target = release_bundle(bundle, to, public_key, scope, abroad=abroad)
+    console.print(f"[green]release:[/] {_p(bundle)} → {_p(target)}", highlight=False)
 
 
-@app.command(rich_help_panel="Release")
+@_command(rich_help_panel="Release")
 def merge(
     bundle: Annotated[Path, typer.Argument(help="A bundle directory written by signoff.")],
     out: Annotated[Path, typer.Option("--out", help="Directory for the merged model.")],
@@ -687,15 +929,16 @@ def merge(
     The bundle is verified first and the base checked against the SHA-256 in its
     provenance; the merged model is written with its tokenizer and a digest.json.
     """
-    with _friendly_errors():
-        from pipeline.release.merge import merge_bundle
+    from pipeline.release.merge import merge_bundle
 
-        with console.status("merge: verifying, loading, merging"):
-            result = merge_bundle(bundle, public_key, out, base, dtype=dtype)
-    console.print(f"[green]merge:[/] {result.bundle} + {base} → {result.out_dir} ({len(result.files)} files)")
+    check_output_dir(out, "--out")
+    with console.status("merge: verifying, loading, merging"):
+        result = merge_bundle(bundle, public_key, out, base, dtype=dtype)
+    console.print(f"[green]merge:[/] {_p(result.bundle)} + {_p(base)} → {_p(result.out_dir)} ({len(result.files)} files)",
+                  highlight=False)
 
 
-@app.command(rich_help_panel="Release")
+@_command(rich_help_panel="Release")
 def generate(
     prompt: Annotated[list[str], typer.Option("--prompt", help="A user message (repeatable).")],
     public_key: Annotated[Path, typer.Option("--public-key", help="The signer's public key (PEM).")],
@@ -708,7 +951,7 @@ def generate(
         typer.Option("--use", help="Adapter NAME for each --prompt in order ('base' = no adapter); default: the first adapter."),
     ] = None,
     base: Annotated[Path, typer.Option(help="The base model directory.")] = Path("models/base"),
-    max_new_tokens: Annotated[int, typer.Option(help="Tokens to generate per prompt.")] = 64,
+    max_new_tokens: Annotated[int, typer.Option(min=1, help="Tokens to generate per prompt.")] = 64,
     dtype: DtypeOption = "auto",
 ) -> None:
     """Generate with the base model and one or more verified adapters, swapped per request.
@@ -717,57 +960,27 @@ def generate(
     adapter. Example: `mahrem generate --adapter support=release/mahrem-smollm2-135m-support-0.1.0
     --public-key .mahrem/keys/signing.pub.pem --prompt "Kartım çalındı, ne yapmalıyım?"`.
     """
-    with _friendly_errors():
-        from pipeline.release.generate import Request, generate as run_generate
+    from pipeline.release.generate import Request, generate as run_generate
 
-        adapters: dict[str, Path] = {}
-        for item in adapter or []:
-            name, sep, path = item.partition("=")
-            if not sep or not name or not path:
-                raise ConfigError(f"--adapter {item!r}: expected NAME=BUNDLE_DIR, e.g. support=release/x-0.1.0.")
-            adapters[name] = Path(path)
-        names = list(use or [])
-        if names and len(names) != len(prompt):
-            raise ConfigError(f"--use was given {len(names)} time(s) for {len(prompt)} --prompt(s); give one per prompt.")
-        default = next(iter(adapters), None)
-        chosen = [None if n == "base" else n for n in names] if names else [default] * len(prompt)
-        unknown = sorted({n for n in chosen if n is not None} - set(adapters))
-        if unknown:
-            raise ConfigError(f"--use names {unknown}, but only {sorted(adapters) or 'no adapters'} were given with --adapter.")
-        with console.status("generate: verifying and loading"):
-            outputs = run_generate([Request(p, a) for p, a in zip(prompt, chosen)], adapters, public_key, base,
-                                   max_new_tokens=max_new_tokens, dtype=dtype)
+    adapters: dict[str, Path] = {}
+    for item in adapter or []:
+        name, sep, path = item.partition("=")
+        if not sep or not name or not path:
+            raise ConfigError(f"--adapter {item!r}: expected NAME=BUNDLE_DIR, e.g. support=release/x-0.1.0.")
+        adapters[name] = Path(path)
+    names = list(use or [])
+    if names and len(names) != len(prompt):
+        raise ConfigError(f"--use was given {len(names)} time(s) for {len(prompt)} --prompt(s); give one per prompt.")
+    default = next(iter(adapters), None)
+    chosen = [None if n == "base" else n for n in names] if names else [default] * len(prompt)
+    unknown = sorted({n for n in chosen if n is not None} - set(adapters))
+    if unknown:
+        raise ConfigError(f"--use names {unknown}, but only {sorted(adapters) or 'no adapters'} were given with --adapter.")
+    with console.status("generate: verifying and loading"):
+        outputs = run_generate([Request(p, a) for p, a in zip(prompt, chosen)], adapters, public_key, base,
+                               max_new_tokens=max_new_tokens, dtype=dtype)
     for name, text in zip(chosen, outputs):
         typer.echo(f"[{name or 'base'}] {text}")
-
-
-def _not_yet(command: str, issue: int) -> None:
-    console.print(
-        f"[bold yellow]mahrem {command}: not implemented yet[/] (tracked in issue #{issue}). "
-        "Nothing was read or written."
-    )
-    raise typer.Exit(2)
-
-
-_PENDING: dict[str, tuple[int, str, str]] = {}
-
-
-def _register_pending(name: str, issue: int, panel: str, summary: str) -> None:
-    def command(
-        args: Annotated[list[str] | None, typer.Argument(hidden=True)] = None,
-    ) -> None:
-        _not_yet(name, issue)
-
-    command.__doc__ = f"{summary} [dim](not implemented yet: issue #{issue})[/]"
-    app.command(
-        name=name,
-        rich_help_panel=panel,
-        context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
-    )(command)
-
-
-for _name, (_issue, _panel, _summary) in _PENDING.items():
-    _register_pending(_name, _issue, _panel, _summary)
 
 
 def main() -> None:  # pragma: no cover - console-script entry point

@@ -11,6 +11,14 @@ reason — never the line's content, which may hold personal data. Every physica
 an input is accounted for as exactly one record or one quarantine entry, so
 ``lines == records + quarantined`` always holds (:class:`ReadStats`).
 
+A line that parses but would break a later step is quarantined too, with a value-free
+reason: nesting deeper than :data:`MAX_DEPTH` levels (a recursion bomb), an integer literal
+longer than Python converts (``sys.get_int_max_str_digits``), a lone surrogate in any
+string or key (it cannot be written back as UTF-8), a non-finite number (``NaN``,
+``Infinity``, ``1e999``: not JSON, and not writable as JSON). Only regular files are
+read: a FIFO, socket or device is refused before it is read, so a pipe left in ``data/raw``
+can never block a stage.
+
 Writes go to a temporary file beside the target and are renamed into place only when
 complete, so a killed stage never leaves a half-written output behind.
 """
@@ -19,9 +27,12 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import re
 import shutil
+import stat
+import sys
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -35,6 +46,10 @@ BOM = b"\xef\xbb\xbf"
 # (or an attack on memory). Over-long lines are skipped in bounded memory and quarantined.
 DEFAULT_MAX_LINE_BYTES = 8 * 1024 * 1024
 _CHUNK = 1024 * 1024
+# A chat record is an object holding a list of message objects: depth 3. 64 leaves room for
+# any metadata a real export carries, far below where json's recursion (or a consumer's) breaks.
+MAX_DEPTH = 64
+_SURROGATE = re.compile("[\ud800-\udfff]")
 # mkstemp creates 0600 files; outputs are ordinary files (keys are written elsewhere).
 _FILE_MODE = 0o644
 
@@ -95,16 +110,20 @@ class RawRecord:
     def source(self) -> str | None:
         return self.data.get("source")
 
-    def fields(self) -> Iterator[tuple[str, str, str | None]]:
-        """``(field, text, role)`` for every text-bearing field, in order.
+    def fields(self, conversation_only: bool = False) -> Iterator[tuple[str, str, str | None]]:
+        """``(field, text, role)`` for every string the record carries, in order.
 
-        ``field`` is ``"text"`` or ``"messages[i].content"`` — the names findings use.
+        ``field`` is a path (:mod:`pipeline.pii.fields`): ``"text"`` or
+        ``"messages[i].content"`` for the conversation, then ``messages[i].name``,
+        ``metadata.customer.email``… for everything else; ``conversation_only`` stops
+        after the conversation.
         """
-        if "text" in self.data:
-            yield "text", self.data["text"], None
-        else:
-            for i, message in enumerate(self.data["messages"]):
-                yield f"messages[{i}].content", message["content"], message["role"]
+        from pipeline.pii.fields import iter_fields
+
+        for f in iter_fields(self.data):
+            if conversation_only and not f.is_conversation:
+                break
+            yield f.path, f.text, f.role
 
 
 def validate_record(obj: Any) -> str | None:
@@ -141,6 +160,172 @@ def validate_record(obj: Any) -> str | None:
         if not isinstance(message.get("content"), str):
             return f"messages[{i}].content is missing or not a string"
     return None
+
+
+def file_kind(mode: int) -> str:
+    """A person's word for a non-regular file type (for messages), e.g. ``"a FIFO (named pipe)"``."""
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "a special file"
+
+
+def not_regular_reason(path: str | os.PathLike[str]) -> str | None:
+    """Why ``path`` (links followed) is not a regular file we may read, or ``None`` when it is one.
+
+    ``os.stat`` never opens the file, so asking about a FIFO cannot block.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return "no such file"
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror})"
+    return None if stat.S_ISREG(mode) else f"is {file_kind(mode)}, not a regular file"
+
+
+def check_output_dir(path: str | os.PathLike[str], option: str = "") -> None:
+    """Raise :class:`InputError` unless ``path`` is a directory or can be created as one.
+
+    Checked before any work, so ``--out report.html`` (a file) or an ``--out`` under a
+    regular file fails in one sentence naming the option and the file in the way, rather
+    than with ``FileExistsError`` half-way through a run.
+    """
+    path = Path(path)
+    label = f"{option} {path}" if option else str(path)
+    for candidate in (path, *path.parents):
+        try:
+            mode = os.stat(candidate).st_mode
+        except (FileNotFoundError, NotADirectoryError):
+            continue  # not there yet (it will be created), or a file further up: found on the next step
+        except OSError as exc:
+            raise InputError(f"{label}: cannot be used as an output directory ({exc.strerror}).") from None
+        if stat.S_ISDIR(mode):
+            return
+        if candidate == path:
+            raise InputError(f"{label}: is {'a file' if stat.S_ISREG(mode) else file_kind(mode)}, not a directory. "
+                             "Name a directory (it is created if missing).")
+        raise InputError(f"{label}: {candidate} is {'a file' if stat.S_ISREG(mode) else file_kind(mode)}, "
+                         "so no directory can be created under it.")
+
+
+def check_output_file(path: str | os.PathLike[str], option: str = "") -> None:
+    """Raise :class:`InputError` unless ``path`` can be written as a file: not a directory,
+    and its parent a directory or creatable as one (see :func:`check_output_dir`)."""
+    path = Path(path)
+    label = f"{option} {path}" if option else str(path)
+    if path.is_dir():
+        raise InputError(f"{label}: is a directory; name a file, e.g. {path / 'out.jsonl'}.")
+    try:
+        check_output_dir(path.parent)
+    except InputError:
+        blocker = next((p for p in path.parents if p.exists() and not p.is_dir()), path.parent)
+        raise InputError(f"{label}: {blocker} is not a directory, so the file cannot be created there.") from None
+
+
+def _open_regular(path: Path, name: str) -> IO[bytes]:
+    """Open ``path`` for reading only if it is a regular file, without ever blocking.
+
+    ``O_NONBLOCK`` makes opening a FIFO return at once instead of waiting for a writer, and
+    the type is checked on the opened descriptor (``fstat``), so a file swapped for a pipe
+    between a check and the open is refused too.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise InputError(f"{name}: no such file. Check the path (or the `path` glob in policies/sources.yaml).") from None
+    except IsADirectoryError:
+        raise InputError(f"{name}: is a directory, expected a JSONL file.") from None
+    except OSError as exc:
+        raise InputError(f"{name}: cannot be read ({exc.strerror}).") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise InputError(f"{name}: is a directory, expected a JSONL file.")
+        if not stat.S_ISREG(mode):
+            raise InputError(
+                f"{name}: is {file_kind(mode)}, not a regular file. Mahrem reads only regular JSONL files "
+                "(a pipe or device could block the run); write the data to a file first."
+            )
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)  # a regular file: ordinary reads from here on
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _structure_problem(obj: Any, max_depth: int = MAX_DEPTH) -> str | None:
+    """Why a parsed line cannot be carried through the pipeline safely, or ``None``.
+
+    Walks every value iteratively (an explicit stack, so a deep object cannot exhaust
+    Python's recursion here or in any later consumer once refused): nesting deeper than
+    ``max_depth``, a lone surrogate in any string *or key* (``"\\ud800"`` parses, but the
+    string cannot be encoded as UTF-8 — it would fail when written or hashed), and a
+    non-finite float (``NaN``, ``Infinity`` or an overflowing literal, which JSON cannot
+    represent). Reasons name the problem only, never the value.
+    """
+    stack: list[tuple[Any, int]] = [(obj, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, str):
+            if not node.isascii() and _SURROGATE.search(node):
+                return "lone surrogate in a string (invalid Unicode)"
+        elif isinstance(node, dict):
+            if depth > max_depth:
+                return f"nesting deeper than {max_depth} levels"
+            for key, value in node.items():
+                if not key.isascii() and _SURROGATE.search(key):
+                    return "lone surrogate in a key (invalid Unicode)"
+                stack.append((value, depth + 1))
+        elif isinstance(node, list):
+            if depth > max_depth:
+                return f"nesting deeper than {max_depth} levels"
+            stack.extend((value, depth + 1) for value in node)
+        elif isinstance(node, float) and not math.isfinite(node):
+            return "non-finite number (NaN, Infinity or out of range)"
+    return None
+
+
+def _parse_line(text: str, max_depth: int = MAX_DEPTH) -> tuple[Any, str | None]:
+    """``(object, None)``, or ``(None, reason)`` when the line is not JSON Mahrem can carry.
+
+    ``json.loads`` itself can fail three ways on hostile input, all caught here: a syntax
+    error (``JSONDecodeError``; its ``msg`` is a fixed phrase and ``doc``, the content, is
+    never used), a nesting so deep the C decoder runs out of recursion (``RecursionError``),
+    and an integer literal longer than Python converts (``ValueError``, since 3.11).
+    """
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return None, f"invalid JSON ({exc.msg} at column {exc.colno})"
+    except RecursionError:
+        return None, f"nesting deeper than {max_depth} levels"
+    except ValueError:
+        # The only other ValueError json.loads raises on a str: int() refusing a huge literal.
+        limit = sys.get_int_max_str_digits() if hasattr(sys, "get_int_max_str_digits") else 0
+        return None, f"integer literal longer than {limit} digits" if limit else "number that cannot be converted"
+    problem = _structure_problem(obj, max_depth)
+    return (None, problem) if problem else (obj, None)
+
+
+def parse_json(text: str, *, max_depth: int = MAX_DEPTH) -> Any:
+    """``json.loads`` for JSON someone else may have written (a bundle's manifest, a report).
+
+    Raises ``ValueError`` with a value-free reason for everything :func:`read_records`
+    quarantines — invalid JSON, nesting deeper than ``max_depth``, a huge integer literal,
+    a lone surrogate, a non-finite number — so a caller needs one ``except ValueError``
+    and never meets a ``RecursionError`` or a string it cannot print.
+    """
+    obj, problem = _parse_line(text, max_depth)
+    if problem is not None:
+        raise ValueError(problem)
+    return obj
 
 
 def _iter_lines(handle: IO[bytes], max_line_bytes: int) -> Iterator[tuple[int, bytes | None]]:
@@ -182,13 +367,12 @@ def read_records(
     lines are read. A UTF-8 byte-order mark at the start of the file is tolerated. An id
     seen twice quarantines the later line ("duplicate id"), since findings and logs are
     keyed by id; pass one ``seen_ids`` set to several calls to make ids unique across files.
+
+    Raises :class:`InputError` when ``path`` is missing, unreadable, or not a regular file
+    (a directory, FIFO, socket or device: refused without blocking, see :func:`_open_regular`).
     """
     path = Path(path)
     name = display_name or str(path)
-    if not path.exists():
-        raise InputError(f"{name}: no such file. Check the path (or the `path` glob in policies/sources.yaml).")
-    if path.is_dir():
-        raise InputError(f"{name}: is a directory, expected a JSONL file.")
     stats = stats if stats is not None else ReadStats(file=name)
     seen_ids = seen_ids if seen_ids is not None else set()
 
@@ -197,10 +381,7 @@ def read_records(
         stats.by_reason[reason.split(" (")[0]] += 1
         on_quarantine(QuarantineEntry(file=name, line=line_no, byte_offset=offset, reason=reason))
 
-    try:
-        handle = path.open("rb")
-    except OSError as exc:
-        raise InputError(f"{name}: cannot be read ({exc.strerror}).") from None
+    handle = _open_regular(path, name)
     with handle:
         for line_no, (offset, raw) in enumerate(_iter_lines(handle, max_line_bytes), start=1):
             stats.lines += 1
@@ -218,11 +399,9 @@ def read_records(
             if not text.strip():
                 quarantine(line_no, offset, "empty line")
                 continue
-            try:
-                obj = json.loads(text)
-            except json.JSONDecodeError as exc:
-                # exc.msg is a fixed phrase ("Expecting value"); exc.doc (the content) is not used.
-                quarantine(line_no, offset, f"invalid JSON ({exc.msg} at column {exc.colno})")
+            obj, problem = _parse_line(text)
+            if problem is not None:
+                quarantine(line_no, offset, problem)
                 continue
             reason = validate_record(obj)
             if reason is not None:

@@ -1,17 +1,27 @@
 """Keys: the pseudonym key (HMAC for fingerprints and pseudonyms) and the signing key.
 
-Both come from the environment — ``MAHREM_PSEUDONYM_KEY`` (the key itself, at least 16
-characters) and ``MAHREM_SIGNING_KEY`` (a path to a PEM private key) — or, when absent,
-from a development key created once under ``.mahrem/keys/`` (git- and DVC-ignored), with
-a loud warning. A key never appears in any output; reports carry only :func:`key_id`, a
-short digest that says *which* key was used without revealing it.
+Both come from the environment — ``MAHREM_PSEUDONYM_KEY`` (the key itself: at least 16
+random bytes written as hex or base64) and ``MAHREM_SIGNING_KEY`` (a path to a PEM private
+key) — or, when absent, from a development key created once under ``.mahrem/keys/`` (git-
+and DVC-ignored), with a loud warning. A key never appears in any output; reports carry
+only :func:`key_id`, a short digest that says *which* key was used without revealing it.
+
+The pseudonym key is the only thing between a fingerprint (or a pseudonym) and the value
+behind it: anyone holding it can hash a guessed TCKN and look for it. A short or patterned
+key ("x" * 32, a word) makes that a dictionary attack, so :func:`check_pseudonym_key`
+refuses keys that are not hex/base64 of ≥ 16 bytes, hold a run of one character, or have
+too few distinct bytes — the marks of a typed rather than generated key. It cannot prove
+randomness; it catches the keys people type.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import logging
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +30,13 @@ PSEUDONYM_ENV = "MAHREM_PSEUDONYM_KEY"
 SIGNING_ENV = "MAHREM_SIGNING_KEY"
 DEV_KEY_DIR = Path(".mahrem/keys")
 DEV_PSEUDONYM_FILE = "pseudonym.key"
-MIN_KEY_CHARS = 16
+MIN_KEY_BYTES = 16
+# A generated key never repeats one character 8 times (p ≈ 1e-7 for 64 hex digits), and its
+# bytes are mostly distinct; a typed key ("aaaa…", "abab…", "x" * 32) fails one of the two.
+MAX_CHAR_RUN = 8
+MAKE_KEY_HINT = 'python -c "import secrets; print(secrets.token_hex(32))"'
+_HEX = re.compile(r"[0-9a-fA-F]+")
+_BASE64 = re.compile(r"[A-Za-z0-9+/]+={0,2}|[A-Za-z0-9_-]+={0,2}")
 
 log = logging.getLogger(__name__)
 
@@ -57,20 +73,86 @@ def _warn_development(what: str, path: Path) -> None:
     try:
         from rich.console import Console
 
-        Console(stderr=True).print(f"[bold yellow]{message}[/]", highlight=False)
+        from rich.markup import escape
+
+        Console(stderr=True).print(f"[bold yellow]{escape(message)}[/]", highlight=False, soft_wrap=True)
     except Exception:  # pragma: no cover - rich is a dependency; never fail on a warning
         print(message)
 
 
+def _decode_key_text(text: str) -> bytes | None:
+    """The bytes a key written as hex (preferred: ``secrets.token_hex``) or base64 stands for."""
+    if len(text) % 2 == 0 and _HEX.fullmatch(text):
+        return bytes.fromhex(text)
+    if _BASE64.fullmatch(text):
+        padded = text + "=" * (-len(text) % 4)
+        try:
+            if "-" in text or "_" in text:
+                return base64.urlsafe_b64decode(padded)
+            return base64.b64decode(padded, validate=True)
+        except (binascii.Error, ValueError):
+            return None
+    return None
+
+
+def check_pseudonym_key(text: str, origin: str) -> None:
+    """Raise :class:`KeyConfigError` unless ``text`` looks like a generated key of ≥ 16 bytes.
+
+    ``origin`` names where the key came from (the variable or the file), so the message
+    says what to fix. Messages never quote the key, not even in part.
+    """
+    how = f"Make one with `{MAKE_KEY_HINT}`"
+    if _HEX.fullmatch(text) and len(text) % 2:
+        raise KeyConfigError(f"{origin}: the pseudonym key has an odd number of hex digits (a digit lost?). {how}.")
+    decoded = _decode_key_text(text)
+    if decoded is None:
+        raise KeyConfigError(
+            f"{origin}: the pseudonym key is not hex or base64. A key is at least {MIN_KEY_BYTES} random bytes "
+            f"written as hex or base64. {how}."
+        )
+    if len(decoded) < MIN_KEY_BYTES:
+        raise KeyConfigError(
+            f"{origin}: the pseudonym key is {len(decoded)} bytes; at least {MIN_KEY_BYTES} random bytes are needed "
+            f"({2 * MIN_KEY_BYTES} hex digits). {how}."
+        )
+    longest = max(len(m.group(0)) for m in re.finditer(r"(.)\1*", text))
+    if longest >= MAX_CHAR_RUN:
+        raise KeyConfigError(
+            f"{origin}: the pseudonym key repeats one character {longest} times in a row, so it was not generated "
+            f"at random. {how}."
+        )
+    distinct = len(set(decoded))
+    steps = {(b - a) % 256 for a, b in zip(decoded, decoded[1:])}
+    if distinct < len(decoded) // 2 or len(steps) == 1:
+        raise KeyConfigError(
+            f"{origin}: the pseudonym key has too little variety ({distinct} distinct bytes of {len(decoded)}"
+            f"{', in a fixed sequence' if len(steps) == 1 else ''}), so it was not generated at random. {how}."
+        )
+    if not _HEX.fullmatch(text) and (text.lower() == text or text.upper() == text):
+        # Random base64 mixes both cases (22 characters of one case: p ≈ 2e-5); one case
+        # throughout is a word or phrase someone typed ("test-pseudonym-key-0123…").
+        raise KeyConfigError(
+            f"{origin}: the pseudonym key reads as base64 but uses one letter case only, which random base64 "
+            f"almost never does (a typed word or phrase?). {how}."
+        )
+
+
 def load_pseudonym_key(key_dir: Path | str = DEV_KEY_DIR, *, quiet: bool = False) -> PseudonymKey:
-    """The pseudonym key from ``MAHREM_PSEUDONYM_KEY``, else the development key."""
+    """The pseudonym key from ``MAHREM_PSEUDONYM_KEY``, else the development key.
+
+    Both are checked by :func:`check_pseudonym_key`. The HMAC secret is the key *as written*
+    (its UTF-8 text, surrounding whitespace removed), not the decoded bytes: that keeps every
+    fingerprint, key id and erasure list made with an existing key valid.
+    """
     value = os.environ.get(PSEUDONYM_ENV)
     if value is not None:
-        if len(value) < MIN_KEY_CHARS:
+        value = value.strip()
+        if not value:
             raise KeyConfigError(
-                f"{PSEUDONYM_ENV} is set but shorter than {MIN_KEY_CHARS} characters. "
-                "Use a long random value, e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`."
+                f"{PSEUDONYM_ENV} is set but empty. Set it to a key, e.g. from `{MAKE_KEY_HINT}`, or unset it "
+                "to use the development key."
             )
+        check_pseudonym_key(value, PSEUDONYM_ENV)
         return PseudonymKey(value.encode("utf-8"), development=False)
     path = Path(key_dir) / DEV_PSEUDONYM_FILE
     if not path.exists():
@@ -78,9 +160,27 @@ def load_pseudonym_key(key_dir: Path | str = DEV_KEY_DIR, *, quiet: bool = False
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_hex(32) + "\n")
+    from pipeline.io import not_regular_reason
+
+    reason = not_regular_reason(path)  # stat first: reading a FIFO planted there would block
+    if reason is not None:
+        raise KeyConfigError(f"development pseudonym key {path}: {reason}. Delete it to have a new key generated.")
+    try:
+        text = path.read_bytes().decode("ascii").strip()
+    except OSError as exc:
+        raise KeyConfigError(f"development pseudonym key {path}: cannot be read ({exc.strerror}).") from None
+    except UnicodeDecodeError:
+        text = ""  # not hex or base64 either; reported below without showing the bytes
+    try:
+        check_pseudonym_key(text, f"development pseudonym key {path}")
+    except KeyConfigError as exc:
+        raise KeyConfigError(
+            f"{exc} Or delete {path} to have a new one generated (fingerprints made with the old key will no "
+            "longer match)."
+        ) from None
     if not quiet:
         _warn_development("pseudonym key", path)
-    return PseudonymKey(path.read_text().strip().encode("utf-8"), development=True)
+    return PseudonymKey(text.encode("utf-8"), development=True)
 
 
 # --- the signing key ------------------------------------------------------------------

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from pipeline.cli import app
 
 REPO = Path(__file__).resolve().parents[1]
-KEY = "test-pseudonym-key-0123456789abcdef"
+KEY = "5de0d946a34ba9ed576f6b91f18625c8c1cb6452f9dae7af28d9312c540a5e5c"  # hex: keys.check_pseudonym_key refuses typed keys
 TCKN = "10000000146"
 
 

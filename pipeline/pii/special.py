@@ -127,6 +127,10 @@ def load_cues(path: Path | None = None) -> tuple[Cue, ...]:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise CueLexiconError(f"{path}: not valid YAML: {exc}") from exc
+    except RecursionError:
+        raise CueLexiconError(f"{path}: nested too deeply to be a cue lexicon") from None
+    except UnicodeDecodeError as exc:
+        raise CueLexiconError(f"{path}: not UTF-8 (bad byte at offset {exc.start}); save it as UTF-8") from None
     if not isinstance(data, dict):
         raise CueLexiconError(f"{path}: expected a mapping of category → list of cues")
     unknown = sorted(set(data) - set(SPECIAL_CATEGORIES))

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.config import ConfigError, file_digest
+from pipeline.io import InputError
 from pipeline.release.bundle import BUNDLE_FILES
 from pipeline.release.provenance import PROVENANCE_FILE
 from pipeline.release.registry import ReleaseRefused
@@ -89,6 +90,10 @@ def load_base(base: Path, dtype: str):
 
     if dtype not in DTYPES:
         raise ValueError(f"dtype {dtype!r}: use one of {', '.join(DTYPES)}")
+    if not (Path(base) / "config.json").is_file():
+        # transformers would raise a bare ValueError/OSError from deep inside, which reads as a bug.
+        raise InputError(f"--base {base}: no config.json — not a Hugging Face model directory. Build it with "
+                         "`mahrem base` or pass the right --base.")
     model = AutoModelForCausalLM.from_pretrained(base, dtype=getattr(torch, dtype), local_files_only=True)
     tokenizer = AutoTokenizer.from_pretrained(base, local_files_only=True)
     return model.eval(), tokenizer

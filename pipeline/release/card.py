@@ -204,12 +204,19 @@ def render_card(policy: ReleasePolicy, predicate: dict[str, Any], anonymization_
 
 def read_card_metadata(path: Path) -> dict[str, Any]:
     """The card's metadata as a dict, parsed by huggingface_hub (``ValueError`` if unreadable)."""
+    import yaml
     from huggingface_hub import ModelCard
 
     try:
-        card = ModelCard(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
         raise ValueError(f"{path.name}: not a readable model card ({type(exc).__name__})") from None
-    except Exception as exc:  # yaml errors and the like from a tampered metadata block
+    try:
+        card = ModelCard(text)  # nothing but the library in this block: its errors are about the text
+    except ValueError as exc:  # huggingface_hub's own parse errors ("metadata block should be a dict", …)
+        raise ValueError(f"{path.name}: not a readable model card ({type(exc).__name__})") from None
+    except (yaml.YAMLError, RecursionError, TypeError) as exc:
+        # A tampered metadata block: PyYAML's errors, its recursion on deep nesting, and the
+        # TypeError huggingface_hub's card data raises for a wrongly typed field (`tags: 5`).
         raise ValueError(f"{path.name}: metadata block does not parse ({type(exc).__name__})") from None
     return card.data.to_dict()

@@ -214,3 +214,56 @@ def validate_statement(statement: Any) -> None:
     for i, subject in enumerate(statement["subject"]):
         if not subject.get("name") or "sha256" not in subject.get("digest", {}):
             raise ValueError(f"subject[{i}] needs a name and a sha256 digest")
+    for dotted, kind, item in _FIELD_TYPES:
+        problem = _type_problem(predicate, dotted, kind, item)
+        if problem:
+            raise ValueError(f"predicate field '{dotted}' {problem}")
+
+
+# The fields of our extensions that verify and release read, with the JSON type each must
+# have when present. A manifest is attacker-controlled input to `mahrem verify`: checking
+# the types here keeps every later check a plain comparison, so a wrong type is reported
+# as a broken manifest, and a TypeError in a check stays what it is — a bug.
+_FIELD_TYPES: tuple[tuple[str, type | tuple[type, ...], type | tuple[type, ...] | None], ...] = (
+    ("mahrem_bundle.name", str, None),
+    ("mahrem_bundle.version", str, None),
+    ("mahrem_bundle.files", list, str),
+    ("mahrem_bundle.base_model", str, None),
+    ("mahrem_signer.key_id", str, None),
+    ("mahrem_signer.development_key", bool, None),
+    ("mahrem_governance.sharing_scope", str, None),
+    ("mahrem_governance.cross_border_transfer", bool, None),
+    ("mahrem_governance.sharing_scope_set_by", list, str),
+    ("mahrem_governance.cross_border_forbidden_by", list, str),
+    ("mahrem_gate.passed", bool, None),
+    ("mahrem_gate.checks", list, dict),
+    ("mahrem_gate.policy_sha256", str, None),
+    ("mahrem_chain.links", list, dict),
+    ("buildDefinition.externalParameters.policies", dict, dict),
+    ("buildDefinition.externalParameters.policies.release.sha256", str, None),
+)
+_CHAIN_LINK_TYPES = (("path", str), ("sha256", str), ("recorded_by", list))
+_JSON_NAMES = {str: "a string", bool: "true/false", list: "a list", dict: "an object"}
+
+
+def _type_problem(predicate: dict[str, Any], dotted: str, kind, item) -> str | None:
+    """Why the value at ``dotted`` (absent or null is fine) has the wrong JSON type, else ``None``."""
+    node: Any = predicate
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or node.get(part) is None:
+            return None
+        node = node[part]
+    if not isinstance(node, kind):
+        return f"is not {_JSON_NAMES[kind]}"
+    if item is not None:
+        values = node.values() if isinstance(node, dict) else node
+        if not all(isinstance(v, item) for v in values):
+            return f"holds an entry that is not {_JSON_NAMES[item]}"
+    if dotted == "mahrem_chain.links":
+        for i, link in enumerate(node):
+            for key, expected in _CHAIN_LINK_TYPES:
+                if link.get(key) is not None and not isinstance(link[key], expected):
+                    return f"entry {i}: '{key}' is not {_JSON_NAMES[expected]}"
+            if not all(isinstance(role, str) for role in link.get("recorded_by") or []):
+                return f"entry {i}: 'recorded_by' holds an entry that is not a string"
+    return None

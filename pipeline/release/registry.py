@@ -22,7 +22,7 @@ import tempfile
 from pathlib import Path
 
 from pipeline.catalog import SharingScope
-from pipeline.io import iter_jsonl, write_jsonl
+from pipeline.io import check_output_dir, iter_jsonl, write_jsonl
 from pipeline.release.bundle import BUNDLE_FILES
 from pipeline.release.verify import verify_bundle
 
@@ -66,6 +66,7 @@ def release_bundle(
 ) -> Path:
     """Verify ``bundle`` and copy it to ``to_dir/<name>/<version>/``; return that path."""
     bundle, to_dir = Path(bundle), Path(to_dir)
+    check_output_dir(to_dir, "--to")  # a registry under a regular file fails here, in one sentence
     result = verify_bundle(bundle, public_key)
     if not result.ok:
         raise ReleaseRefused(

@@ -80,24 +80,49 @@ def read_signature(signature: Path) -> tuple[str | None, dict[str, str]]:
         hint = bundle.get("verificationMaterial", {}).get("publicKey", {}).get("hint") or None
         payload = json.loads(base64.b64decode(bundle["dsseEnvelope"]["payload"]))
         files = {r["name"]: r["digest"] for r in payload["predicate"]["resources"] if r.get("algorithm") == "sha256"}
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
+    except (OSError, RecursionError, KeyError, TypeError, ValueError, AttributeError):
+        # Parsing an untrusted file: wrong types surface as TypeError/AttributeError here,
+        # a hostile nesting as RecursionError; JSON and base64 errors are ValueErrors.
         raise ValueError(f"{signature.name} is not a readable model-signing signature") from None
     return hint, files
 
 
 def public_key_id(public_key: Path) -> str:
+    from cryptography.exceptions import UnsupportedAlgorithm
+
+    from pipeline.io import not_regular_reason
+
+    reason = not_regular_reason(public_key)  # stat, never open: a FIFO here must not block verify
+    if reason is not None:
+        raise SignatureError(f"{public_key}: {reason}. Pass the signer's public key file (*.pub.pem).")
     try:
         return signing_key_id(Path(public_key).read_bytes())
     except OSError as exc:
         raise SignatureError(f"{public_key}: cannot read the public key ({exc.strerror}).") from None
-    except (ValueError, TypeError):
+    except (ValueError, UnsupportedAlgorithm):  # what cryptography raises for data that is not a usable PEM key
         raise SignatureError(f"{public_key}: not a PEM public key. Pass the signer's *.pub.pem file.") from None
+
+
+def _verification_failures() -> tuple[type[BaseException], ...]:
+    """What model-signing raises when a signature does not verify — and nothing else.
+
+    The library reports a mismatch as ``ValueError`` (pydantic's ``ValidationError`` for a
+    malformed bundle is one too), a bad ECDSA signature as cryptography's
+    ``InvalidSignature``, and reading a tampered bundle can end in ``KeyError``/``IndexError``
+    (a missing field or signature) or ``OSError``. Anything else — a ``TypeError``, an
+    ``AttributeError`` — is a bug, and must surface as one rather than be reported as an
+    altered payload.
+    """
+    from cryptography.exceptions import InvalidSignature
+
+    return (ValueError, KeyError, IndexError, OSError, InvalidSignature)
 
 
 def check_signature(bundle: Path, public_key: Path) -> SignatureCheck:
     """Verify ``bundle/model.sig`` with ``public_key`` through model-signing."""
     from model_signing import verifying
 
+    failures = _verification_failures()
     check = SignatureCheck(valid=False, public_key_id=public_key_id(public_key))
     signature = bundle / SIGNATURE_FILE
     if not signature.is_file():
@@ -121,7 +146,7 @@ def check_signature(bundle: Path, public_key: Path) -> SignatureCheck:
             .set_hashing_config(_hashing_config())
             .verify(bundle, signature)
         )
-    except Exception as exc:  # the library raises ValueError, InvalidSignature, protobuf errors, …
+    except failures as exc:
         check.problems.extend(_explain(bundle, check.signed_files) or [
             f"{SIGNATURE_FILE}: the signature does not verify with the given public key "
             f"({type(exc).__name__}); the signature or its payload was altered"

@@ -25,12 +25,13 @@ A bundle signed with the development key verifies, with a warning.
 
 from __future__ import annotations
 
-import json
+import errno
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pipeline.config import file_digest
+from pipeline.io import not_regular_reason, parse_json
 from pipeline.release.bundle import ADAPTER_CONFIG, ADAPTER_WEIGHTS, BUNDLE_FILES, SUBJECT_FILES, bundle_listing
 from pipeline.release.card import CARD_FILE, read_card_metadata
 from pipeline.release.gate import table_problems
@@ -73,6 +74,22 @@ class VerifyResult:
     def fail(self, check: str, message: str) -> None:
         self.checks[check] = False
         self.problems.append(message)
+
+
+def _read_regular_text(path: Path) -> str:
+    """A bundle file's UTF-8 text — read only if it is a regular file.
+
+    A bundle is untrusted input: a FIFO planted as ``provenance.json`` would block
+    ``open()`` forever, so the type is checked (``stat``, which never blocks) first. A
+    missing file raises ``FileNotFoundError``; any other non-regular file ``ValueError``
+    with the reason.
+    """
+    reason = not_regular_reason(path)
+    if reason == "no such file":
+        raise FileNotFoundError(errno.ENOENT, "No such file or directory", str(path))
+    if reason is not None:
+        raise ValueError(reason)
+    return path.read_text(encoding="utf-8")
 
 
 def _check_files(bundle: Path, result: VerifyResult) -> None:
@@ -193,8 +210,8 @@ def _check_card(bundle: Path, statement: dict[str, Any], result: VerifyResult) -
             result.fail("card", f"{CARD_FILE}: metadata '{key}' is {card_value!r}, the manifest says {manifest_value!r}")
     # The adapter config must name the same base model as the card and manifest.
     try:
-        config = json.loads((bundle / ADAPTER_CONFIG).read_text(encoding="utf-8"))
-        if config.get("base_model_name_or_path") != bundle_info.get("base_model"):
+        config = parse_json(_read_regular_text(bundle / ADAPTER_CONFIG))
+        if not isinstance(config, dict) or config.get("base_model_name_or_path") != bundle_info.get("base_model"):
             result.fail("card", f"{ADAPTER_CONFIG}: base_model_name_or_path disagrees with the manifest's base model")
     except (OSError, ValueError):
         pass  # a missing or broken file is already reported by the files/subjects checks
@@ -235,15 +252,18 @@ def verify_bundle(bundle: Path, public_key: Path, policy: Path | None = None) ->
 
     statement: dict[str, Any] | None = None
     try:
-        statement = json.loads((bundle / PROVENANCE_FILE).read_text(encoding="utf-8"))
+        statement = parse_json(_read_regular_text(bundle / PROVENANCE_FILE))
         validate_statement(statement)
     except FileNotFoundError:
         statement = None  # reported by the files check
         result.checks["manifest"] = False
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        result.fail("manifest", f"{PROVENANCE_FILE}: not valid JSON")
+    except UnicodeDecodeError:
+        result.fail("manifest", f"{PROVENANCE_FILE}: not valid JSON (not UTF-8)")
         statement = None
-    except ValueError as exc:
+    except OSError as exc:  # an unreadable file
+        result.fail("manifest", f"{PROVENANCE_FILE}: cannot be read ({exc.strerror})")
+        statement = None
+    except ValueError as exc:  # parse_json's and validate_statement's reasons name no values
         result.fail("manifest", f"{PROVENANCE_FILE}: {exc}")
         statement = None
     if statement is not None:

@@ -78,6 +78,10 @@ def _plain_config(base_dir: Path) -> Any:
 def load_tokenizer(base_dir: Path) -> Any:
     from transformers import AutoTokenizer
 
+    if not (Path(base_dir) / "config.json").is_file():
+        # Checked first: on a directory without a model, transformers raises a bare ValueError
+        # from deep inside, which would read as a bug rather than a wrong --base.
+        raise BaseLoadError(f"{base_dir}: no config.json — not a Hugging Face model directory. Run `mahrem base`.")
     tokenizer = AutoTokenizer.from_pretrained(base_dir)
     if tokenizer.chat_template is None:
         raise BaseLoadError(f"{base_dir}: the tokenizer has no chat template; chat records cannot be rendered.")

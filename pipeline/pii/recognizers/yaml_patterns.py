@@ -130,6 +130,10 @@ def yaml_recognizers(path_or_dir: str | Path, supported_language: str = "en") ->
             document = yaml.safe_load(file.read_text(encoding="utf-8"))
         except yaml.YAMLError as error:
             raise RecognizerSpecError(f"{file}: not valid YAML: {error}") from error
+        except RecursionError:
+            raise RecognizerSpecError(f"{file}: nested too deeply to be a recognizer file") from None
+        except UnicodeDecodeError as error:
+            raise RecognizerSpecError(f"{file}: not UTF-8 (bad byte at offset {error.start}); save it as UTF-8") from None
         if not isinstance(document, dict) or not isinstance(document.get("recognizers"), list):
             raise RecognizerSpecError(f"{file}: expected a top-level 'recognizers:' list")
         for index, entry in enumerate(document["recognizers"]):
