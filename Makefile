@@ -19,7 +19,7 @@ export HF_DATASETS_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install run test test-fast clean-outputs
+.PHONY: install run test test-fast chromium clean-outputs
 
 install: $(STAMP) $(MMLU)
 
@@ -47,12 +47,30 @@ $(MMLU):
 run: install
 	$(BIN)/dvc repro
 
+# Headless Chromium for the report-page tests (tests/test_html_render.py): Debian's package,
+# driven through Playwright (`dev` extra; Playwright's own browser download is not used).
+# A no-op when Chromium is there; installed with apt when missing and running as root;
+# otherwise the way to install it is printed and those tests skip, saying why.
+CHROMIUM ?= /usr/bin/chromium
+chromium:
+	@if command -v chromium >/dev/null 2>&1 || [ -x "$(CHROMIUM)" ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "make: installing Chromium (apt-get) for the report-page tests"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y --no-install-recommends chromium \
+	    || { apt-get update && apt-get install -y --no-install-recommends chromium; } \
+	    || echo "make: could not install Chromium with apt-get; the report-page tests will skip" >&2; \
+	else \
+	  echo "make: Chromium is missing, so the report-page tests will skip. Install it with:" >&2; \
+	  echo "  sudo apt-get install --no-install-recommends chromium" >&2; \
+	fi
+
 # The test suite, including the slow end-to-end run (pytest exits 5 when it collected
 # no test: that is a failure too).
-test: install
+test: install chromium
 	$(BIN)/python -m pytest -m "slow or not slow"; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; fi; exit $$rc
 
 # Fast tests only, for the edit-test loop.
-test-fast: install
+test-fast: install chromium
 	$(BIN)/python -m pytest

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeline.html import PALETTE, cards, escape, page, section, table
+from pipeline.html import PALETTE, cards, escape, grouped_bars, page, section, table
 
 
 def _pm(value: float | None, stderr: float | None) -> str:
@@ -38,7 +38,7 @@ def roc_svg(points: list[dict[str, float]], *, size: int = 320, auc: float | Non
         )
     label = f"AUC {auc:.3f}" if auc is not None else ""
     return (
-        f"<svg width='{size}' height='{size}' role='img' aria-label='ROC curve'>"
+        f"<svg class='chart' width='{size}' height='{size}' viewBox='0 0 {size} {size}' role='img' aria-label='ROC curve'>"
         f"<rect x='{pad}' y='{pad}' width='{inner}' height='{inner}' fill='none' stroke='#d9e2ec'/>"
         f"<line x1='{pad}' y1='{pad + inner}' x2='{pad + inner}' y2='{pad}' stroke='#bcccdc' stroke-dasharray='4 4'/>"
         f"<polyline points='{path}' fill='none' stroke='{PALETTE[0]}' stroke-width='2'/>"
@@ -139,8 +139,22 @@ def render_report(benchmarks: dict[str, Any], leakage: dict[str, Any], details: 
          f"{c['adapter_exposure']:.2f}"]
         for c in details.get("canary", {}).get("canaries", [])
     ]
+    exposure_chart = grouped_bars(
+        {
+            f"{reps} insertion{'s' if reps != '1' else ''}": {
+                "base": row["base_exposure_mean"],
+                "adapter": row["adapter_exposure_mean"],
+            }
+            for reps, row in canary["by_repetitions"].items()
+        },
+        order=("base", "adapter"),
+        colors={"base": "#9fb3c8", "adapter": PALETTE[0]},
+        unit=" bits",
+        label="mean canary exposure, base vs adapter, by insertions",
+    )
     canary_html = section(
         "Canary exposure",
+        exposure_chart,
         table(
             ["insertions", "canaries", "seen in training", "base mean / max", "adapter mean / max", "base skew-normal max",
              "adapter skew-normal max"],

@@ -47,20 +47,20 @@ def render_scan_report(summary: dict[str, Any], quarantine: list[dict[str, Any]]
         headline,
         H.section(
             "Personal data by type",
-            H.bar_chart(summary["by_entity_type"]),
+            H.bar_chart(summary["by_entity_type"], label="findings by entity type"),
             note="Number of detected spans per entity type (Presidio names; TR_* are Turkish identifiers).",
         ),
         H.section(
             "Special categories (KVKK Art. 6 / GDPR Art. 9)",
-            H.bar_chart(summary["special_records_by_category"], color=H.PALETTE[4]),
+            H.bar_chart(summary["special_records_by_category"], color=H.PALETTE[4], label="records by special category"),
             note="Records per category in which a person's special-category data was found "
             "(general talk about a topic is not counted).",
         ),
         H.section("By source", H.table(["source", "records", "with personal data", "findings"], by_source_rows, numeric=(1, 2, 3))),
-        H.section("By conversation role", H.bar_chart(summary["by_role"], color=H.PALETTE[1])),
+        H.section("By conversation role", H.bar_chart(summary["by_role"], color=H.PALETTE[1], label="findings by conversation role")),
         H.section(
             "Detection scores",
-            H.stacked_histograms(summary["score_histogram"], _SCORE_BINS),
+            H.stacked_histograms(summary["score_histogram"], _SCORE_BINS, label="detection scores by entity type"),
             note="Distribution of recognizer scores per type (0.0–1.0). Low scores are weak evidence; "
             "the anonymization policy sets a minimum score per type.",
         ),

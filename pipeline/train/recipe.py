@@ -407,6 +407,9 @@ def train_adapter(
             [*(p for p in sorted(out_dir.iterdir()) if p.is_file()), report_dir / SEEN_FILE],
         )
         write_json(report_dir / SUMMARY_FILE, summary)
+        from pipeline.metrics import METRICS_FILE, train_metrics
+
+        write_json(report_dir / METRICS_FILE, train_metrics(summary))  # headline figures: `dvc metrics show`
         from pipeline.train.report import render_report
 
         with atomic_write(report_dir / REPORT_FILE) as handle:
