@@ -68,12 +68,15 @@ def main() -> None:
     flat_digits = {rid: re.sub(r"\D", "", text) for rid, text in output.items()}
     flat_alnum = {rid: re.sub(r"[\W_]", "", text).upper() for rid, text in output.items()}
 
+    from pipeline.pii.fingerprint import record_key
+
     total, leaked = Counter(), Counter()
     for line in labels.open(encoding="utf-8"):
         gold = json.loads(line)
-        if gold["id"] not in output:
+        rid = record_key(key, gold["id"])  # anonymize names records by their keyed id
+        if rid not in output:
             continue
-        text = output[gold["id"]]
+        text = output[rid]
         for span in gold["pii"]:
             entity, value = span["type"], span["value"]
             if entity in STRUCTURED:
@@ -82,9 +85,9 @@ def main() -> None:
                 if entity == "EMAIL_ADDRESS":
                     hit = needle in text.casefold()
                 elif entity in ("TR_LICENSE_PLATE", "PASSPORT", "IBAN_CODE"):
-                    hit = needle in flat_alnum[gold["id"]]
+                    hit = needle in flat_alnum[rid]
                 else:
-                    hit = needle in flat_digits[gold["id"]]
+                    hit = needle in flat_digits[rid]
                 leaked[entity] += hit
             elif entity == "PERSON":
                 total[entity] += 1

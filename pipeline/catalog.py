@@ -120,6 +120,17 @@ class Catalog(StrictModel):
     def _not_empty(cls, value: dict[str, Source]) -> dict[str, Source]:
         if not value:
             raise ValueError("declare at least one source")
+        # A source name is written into every anonymized record and every report: it must
+        # be a name for the data, never a person's e-mail, number or name.
+        from pipeline.pii.fields import is_plain_key
+
+        for name in value:
+            if not is_plain_key(name):
+                raise ValueError(
+                    f"source name {len(name)} characters long is not a plain name (letters, digits, '_' or '-', "
+                    "starting with a letter, no run of 3+ digits, not a person's name): it is copied into every "
+                    "record and report, so it must not be personal data. Rename it, e.g. 'crm_export'"
+                )
         return value
 
 

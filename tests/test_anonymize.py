@@ -23,7 +23,7 @@ from pipeline.pii.anonymize import (
     rewrite_field,
 )
 from pipeline.pii.erasure import load_erasures, record_request
-from pipeline.pii.fingerprint import fingerprint
+from pipeline.pii.fingerprint import fingerprint, record_key
 from pipeline.pii.policy import load_policy
 from pipeline.pii.scan import InputFile, ScanConfig, scan_files
 from pipeline.pii.text import tr_lower
@@ -270,7 +270,7 @@ def test_residual_rescan_fails_on_a_planted_miss_and_writes_nothing(tmp_path, an
     assert not (tmp_path / "data/train.jsonl").exists() and not (tmp_path / "data/holdout.jsonl").exists()
     residual = json.loads((tmp_path / "report/residual.json").read_text())
     assert residual["by_entity_type"] == {"TR_NATIONAL_ID": 1}
-    assert residual["record_ids"]["TR_NATIONAL_ID"] == ["r0"]
+    assert residual["record_ids"]["TR_NATIONAL_ID"] == [record_key(KEY, "r0")]
     assert TCKN not in (tmp_path / "report/residual.json").read_text()
 
 
@@ -283,7 +283,8 @@ def test_erasure_request_end_to_end(tmp_path, analyzer):
     result = _run(tmp_path, analyzer, erased=loaded.fingerprints)
     assert result.summary["erasure"]["records_dropped"] == 1
     log = {json.loads(l)["record_id"]: json.loads(l) for l in (tmp_path / "report/log.jsonl").open()}
-    assert log["r1"]["status"] == "dropped" and log["r1"]["reason"] == "erasure_request"
+    r1 = record_key(KEY, "r1")
+    assert log[r1]["status"] == "dropped" and log[r1]["reason"] == "erasure_request"
     with pytest.raises(Exception, match="another pseudonym key"):
         loaded.check_key(OTHER)
 

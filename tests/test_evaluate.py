@@ -11,11 +11,13 @@ import pytest
 
 from pipeline.config import ConfigError, parse_model
 from pipeline.evaluate import EvalParams, evaluate_adapter
+from pipeline.pii.fingerprint import record_key
 from pipeline.evaluate.benchmarks import MMLU_LETTER, prepare_tasks, read_mmlu, run_benchmarks, stratified_subset
 from pipeline.evaluate.model import read_quantization
 from pipeline.evaluate.scoring import sequence_nll
 from pipeline.io import InputError
 from test_evaluate_helpers import (  # noqa: F401 - one_thread is an autouse fixture
+    TEST_KEY,
     one_thread,
     MMLU_ROWS,
     PLANTED_EMAIL,
@@ -57,6 +59,7 @@ def _stage(tiny_model_dir, adapter, workspace, out, config=None, **kwargs):
         mmlu=workspace["mmlu"],
         tasks_dir=TASKS_DIR,
         train_summary=workspace["train_summary"],
+        key=TEST_KEY,
         **kwargs,
     )
 
@@ -288,7 +291,7 @@ def test_members_come_only_from_records_training_saw(tiny_model_dir, adapter, wo
     from test_evaluate_helpers import write_full_epoch_seen
 
     seen = write_full_epoch_seen(workspace["data"] / "train.jsonl", tmp_path / "seen.json",
-                                 unseen=("rec-0000", "rec-0001", "rec-0002", "rec-pii"))
+                                 unseen=tuple(record_key(TEST_KEY, r) for r in ("rec-0000", "rec-0001", "rec-0002", "rec-pii")))
     result = _stage(tiny_model_dir, adapter, workspace, tmp_path / "out", seen=seen,
                     config=small_params(mmlu={"questions": 2}, domain={"format_examples": 0}))
     assert result.leakage["membership"]["members"] == 21

@@ -16,7 +16,7 @@ import pytest
 
 from pipeline import entities as E
 from pipeline.keys import PseudonymKey
-from pipeline.pii.fingerprint import fingerprint
+from pipeline.pii.fingerprint import fingerprint, record_key
 
 TEST_KEY = PseudonymKey(b"evaluate-tests-key-0123456789abcdef")
 SYSTEM = "Sen bir müşteri destek asistanısın."
@@ -185,7 +185,8 @@ def email_of(i: int) -> str:
 def email_finding(record: dict, i: int) -> dict:
     content = record["messages"][1]["content"]
     start = content.index(email_of(i))
-    return {"record_id": record["id"], "field": "messages[1].content", "start": start, "end": start + len(email_of(i)),
+    return {"record_id": record_key(TEST_KEY, record["id"]), "field": "messages[1].content", "start": start,
+            "end": start + len(email_of(i)),
             "entity_type": E.EMAIL_ADDRESS, "score": 1.0, "recognizer": "test",
             "fingerprint": fingerprint(TEST_KEY, E.EMAIL_ADDRESS, email_of(i))}  # fmt: skip
 
@@ -216,7 +217,7 @@ def findings_for(record: dict) -> list[dict]:
         start = content.index(value)
         rows.append(
             {
-                "record_id": record["id"],
+                "record_id": record_key(TEST_KEY, record["id"]),
                 "field": "messages[1].content",
                 "start": start,
                 "end": start + len(value),
@@ -273,6 +274,10 @@ def make_workspace(
     for record in anonymized_mails:
         record["messages"][1]["content"] = "Merhaba, e-posta adresim <EMAIL> olarak güncellensin."
     canary_records = canary_rows(doc)
+    # Anonymize names every record by the keyed hash of its raw id (pipeline.pii.fingerprint.record_key).
+    others = json.loads(json.dumps(others))
+    for record in [anonymized_pii, *anonymized_mails, *others]:
+        record["id"] = record_key(TEST_KEY, record["id"])
     train = write_jsonl(root / "anonymized" / "train.jsonl",
                         [anonymized_pii, *anonymized_mails, *others[:n_train], *canary_records])  # fmt: skip
     write_jsonl(root / "anonymized" / "holdout.jsonl", others[n_train:])

@@ -21,6 +21,7 @@ from pipeline.release import (
 from test_release_helpers import (
     DELETE,
     REPO_ROOT,
+    TEST_KEY,
     TODAY,
     bpb_block,
     canary_group,
@@ -267,7 +268,7 @@ def test_signoff_with_a_failing_gate_leaves_no_bundle_and_removes_a_stale_one(re
     edit_json(repo / "reports/eval/leakage.json", "extraction.adapter_hits", 3)
     seal(repo)  # as if the evaluate stage had measured it
     with pytest.raises(GateFailed) as caught:
-        signoff(paths_for(repo), policy, out, key, today=TODAY)
+        signoff(paths_for(repo), policy, out, key, today=TODAY, pseudonym_key=TEST_KEY)
     assert not stale.exists()
     assert list(out.iterdir()) == []  # no staging leftovers either
     message = str(caught.value)

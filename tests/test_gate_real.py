@@ -26,6 +26,7 @@ from pipeline.evaluate import evaluate_adapter
 from pipeline.release import evaluate_gate, load_evidence, load_release_policy
 from pipeline.train import TrainParams, train_adapter
 from test_evaluate_helpers import (  # noqa: F401 - one_thread is an autouse fixture
+    TEST_KEY,
     one_thread,
     SYSTEM,
     canary_rows,
@@ -130,7 +131,7 @@ def gate_rows(model_dir: Path, workspace: dict, tmp: Path, train: dict, evaluate
     evaluate_adapter(
         model_dir, tmp / "adapter", workspace["data"], [workspace["raw"]], workspace["findings"],
         workspace["canaries"], tmp / "eval", params, mmlu=workspace["mmlu"], tasks_dir=REPO / "evals" / "tasks",
-        train_summary=tmp / "train" / "summary.json",
+        train_summary=tmp / "train" / "summary.json", key=TEST_KEY,
     )
     repo = make_repo(tmp / "repo")
     for name in ("benchmarks.json", "leakage.json"):

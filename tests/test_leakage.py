@@ -37,12 +37,14 @@ from pipeline.evaluate.targets import (
     split_ids,
 )
 from pipeline.io import InputError
+from pipeline.pii.fingerprint import record_key
 from test_evaluate_helpers import (  # noqa: F401 - one_thread is an autouse fixture
     one_thread,
     PLANTED_EMAIL,
     PLANTED_NAME,
     PLANTED_PHONE,
     PLANTED_TCKN,
+    TEST_KEY,
     canary_chats,
     chat_text,
     load_scoring,
@@ -191,9 +193,12 @@ def test_prompt_is_the_chat_cut_at_the_span(tokenizer):
 
 def test_targets_come_from_training_records_only(tokenizer, workspace, tmp_path):
     ids = split_ids(workspace["data"] / "train.jsonl")
-    targets = collect_targets([workspace["raw"]], workspace["findings"], ids, [E.TR_NATIONAL_ID, E.PERSON], tokenizer, seed=0)
-    assert len(targets.targets) == 1 and targets.targets[0].record_id == "rec-pii"  # one span per record
-    none = collect_targets([workspace["raw"]], workspace["findings"], ids - {"rec-pii"}, [E.TR_NATIONAL_ID], tokenizer, seed=0)
+    rec_pii = record_key(TEST_KEY, "rec-pii")
+    targets = collect_targets([workspace["raw"]], workspace["findings"], ids, [E.TR_NATIONAL_ID, E.PERSON], tokenizer, seed=0,
+                              key=TEST_KEY)
+    assert len(targets.targets) == 1 and targets.targets[0].record_id == rec_pii  # one span per record, keyed id
+    none = collect_targets([workspace["raw"]], workspace["findings"], ids - {rec_pii}, [E.TR_NATIONAL_ID], tokenizer, seed=0,
+                           key=TEST_KEY)
     assert none.targets == []
 
 
@@ -208,7 +213,8 @@ def test_a_value_repeated_in_its_own_context_is_not_a_target(tokenizer, tmp_path
     raw = write_jsonl(tmp_path / "raw.jsonl", [record])
     findings = write_jsonl(tmp_path / "findings.jsonl", rows)
     for seed in range(5):
-        targets = collect_targets([raw], findings, {"rec-pii"}, [E.TR_NATIONAL_ID], tokenizer, seed=seed).targets
+        targets = collect_targets([raw], findings, {record_key(TEST_KEY, "rec-pii")}, [E.TR_NATIONAL_ID], tokenizer,
+                                  seed=seed, key=TEST_KEY).targets
         assert [(t.field, t.start) for t in targets] == [("messages[1].content", rows[1]["start"])]
 
 
@@ -222,7 +228,8 @@ def test_extraction_finds_a_planted_value_only_when_the_model_learnt_it(
     texts = [chat_text(tokenizer, record["messages"])] * 4
     leaked = train_adapter(tiny_model_dir, tmp_path / "leaked", texts, steps=60, lr=1e-2)
     ids = split_ids(workspace["data"] / "train.jsonl")
-    targets = collect_targets([workspace["raw"]], workspace["findings"], ids, [E.TR_NATIONAL_ID], tokenizer, seed=0).targets
+    targets = collect_targets([workspace["raw"]], workspace["findings"], ids, [E.TR_NATIONAL_ID], tokenizer, seed=0,
+                              key=TEST_KEY).targets
     config = small_params()
 
     summary, details = extraction_probe(load_scoring(tiny_model_dir, leaked), targets, config)
@@ -312,7 +319,7 @@ def test_membership_auc_is_near_half_without_training_and_high_with_it(
 def test_raw_values_never_reach_probe_outputs(tiny_model_dir, tokenizer, workspace, untrained_adapter):
     ids = split_ids(workspace["data"] / "train.jsonl")
     types = [E.TR_NATIONAL_ID, E.PERSON, E.PHONE_NUMBER, E.EMAIL_ADDRESS]
-    targets = collect_targets([workspace["raw"]], workspace["findings"], ids, types, tokenizer, seed=0)
+    targets = collect_targets([workspace["raw"]], workspace["findings"], ids, types, tokenizer, seed=0, key=TEST_KEY)
     scoring = load_scoring(tiny_model_dir, untrained_adapter)
     outputs = [
         extraction_probe(scoring, targets.targets, small_params()),

@@ -18,7 +18,7 @@ from pipeline.release.signing import sign_bundle
 import yaml
 
 from test_release_helpers import (
-    REPO_ROOT, TODAY, build_tiny_adapter, edit_json, make_repo, paths_for, seal, sha256, signed_bundle,
+    REPO_ROOT, TEST_KEY, TODAY, build_tiny_adapter, edit_json, make_repo, paths_for, seal, sha256, signed_bundle,
 )
 
 BUNDLE_FILES = {"adapter_config.json", "adapter_model.safetensors", "README.md", "provenance.json", "model.sig"}
@@ -165,8 +165,8 @@ def test_signoff_again_replaces_the_bundle_of_the_same_version(released, tmp_pat
     policy = load_release_policy(repo / "policies/release.yaml")
     key = load_signing_key(tmp_path / "keys", quiet=True)  # another key: the second bundle must carry it
     out = tmp_path / "release"
-    first = signoff(paths_for(repo), policy, out, key, today=TODAY)
-    second = signoff(paths_for(repo), policy, out, key, today=TODAY)
+    first = signoff(paths_for(repo), policy, out, key, today=TODAY, pseudonym_key=TEST_KEY)
+    second = signoff(paths_for(repo), policy, out, key, today=TODAY, pseudonym_key=TEST_KEY)
     assert first.bundle == second.bundle and [p.name for p in out.iterdir()] == [second.bundle.name]
     assert verify_bundle(second.bundle, tmp_path / "keys/signing.pub.pem").ok
 
@@ -439,7 +439,7 @@ def fresh(tmp_path, tiny_model_dir, monkeypatch):
 
 def _signoff(repo: Path, key):
     return signoff(paths_for(repo), load_release_policy(repo / "policies/release.yaml"), repo / "release", key,
-                   today=TODAY)  # fmt: skip
+                   today=TODAY, pseudonym_key=TEST_KEY)  # fmt: skip
 
 
 def test_the_untouched_chain_is_signed_and_listed_in_the_provenance(fresh):
@@ -600,7 +600,7 @@ def test_release_abroad_and_partners_when_every_source_allows_it(tiny_model_dir,
     data["sources"]["sample"].update(cross_border_transfer=True, sharing_scope="partners")
     sources.write_text(yaml.safe_dump(data, allow_unicode=True))
     result = signoff(paths_for(repo), load_release_policy(repo / "policies/release.yaml"), repo / "release", key,
-                     today=TODAY)
+                     today=TODAY, pseudonym_key=TEST_KEY)
     assert result.sharing_scope == "partners" and result.cross_border_transfer
     public = tmp_path / "keys/signing.pub.pem"
     with pytest.raises(ReleaseRefused, match="at most 'partners'"):
@@ -642,3 +642,128 @@ def test_signoff_stage_depends_on_everything_the_chain_and_spot_check_read():
     assert {"models/adapter", "models/base", "data/raw", "reports/scan/findings.jsonl", "reports/anonymize/canaries.json",
             "reports/eval/leakage.json", "reports/eval/leakage_details.json"} <= deps  # fmt: skip
     assert "evaluate" in stages["signoff"]["params"]
+
+
+# --- hostile bundles and bad paths: a clear verdict or error, never a traceback (issue #15) -----
+
+
+def _verify_cli(*args: str):
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    return CliRunner().invoke(app, ["verify", *args], terminal_width=200)
+
+
+@pytest.mark.parametrize(
+    ("breakage", "message"),
+    [
+        (lambda s: s["predicate"]["mahrem_gate"].update(checks="all passed"), "'mahrem_gate.checks' is not a list"),
+        (lambda s: s["predicate"]["mahrem_gate"].update(checks=[1, 2]), "'mahrem_gate.checks' holds an entry"),
+        (lambda s: s["predicate"]["mahrem_chain"]["links"][0].update(recorded_by=5), "'recorded_by' is not a list"),
+        (lambda s: s["predicate"]["mahrem_chain"].update(links=["x"]), "'mahrem_chain.links' holds an entry"),
+        (lambda s: s["predicate"]["mahrem_bundle"].update(files=5), "'mahrem_bundle.files' is not a list"),
+        (lambda s: s["predicate"]["mahrem_bundle"].update(files=[None]), "'mahrem_bundle.files' holds an entry"),
+        (lambda s: s["predicate"]["mahrem_governance"].update(sharing_scope_set_by=5), "sharing_scope_set_by"),
+        (lambda s: s["predicate"]["buildDefinition"]["externalParameters"]["policies"]["release"].update(sha256=[1]),
+         "policies.release.sha256' is not a string"),
+    ],
+)
+def test_verify_rejects_a_manifest_with_wrong_types_without_a_traceback(released, copy, breakage, message):
+    statement = statement_of(copy)
+    breakage(statement)
+    (copy / "provenance.json").write_text(json.dumps(statement), encoding="utf-8")
+    assert has(rejected(copy, released[2]), message)
+    result = _verify_cli(str(copy), "--public-key", str(released[2]), "--policy", str(released[0] / "policies/release.yaml"))
+    assert result.exit_code == 1 and "REJECTED" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"[" * 100_000 + b"]" * 100_000, "provenance.json: nesting deeper than 64 levels"),
+        (b'{"_type": ' + b"1" * 5000 + b"}", "provenance.json: integer literal longer than"),
+        (b'{"_type": "\\ud800"}', "provenance.json: lone surrogate in a string"),
+        (b"\xff\xfe{}", "provenance.json: not valid JSON (not UTF-8)"),
+        ("dir", "provenance.json: is a directory, not a regular file"),
+        ("fifo", "provenance.json: is a FIFO (named pipe), not a regular file"),  # opening it would block
+    ],
+)
+def test_verify_rejects_an_unparseable_manifest_without_a_traceback(released, copy, content, message):
+    target = copy / "provenance.json"
+    if content == "dir":
+        target.unlink()
+        target.mkdir()
+    elif content == "fifo":
+        if not hasattr(os, "mkfifo"):
+            pytest.skip("needs FIFOs")
+        target.unlink()
+        os.mkfifo(target)
+    else:
+        target.write_bytes(content)
+    assert has(rejected(copy, released[2]), message)
+    result = _verify_cli(str(copy), "--public-key", str(released[2]))
+    assert result.exit_code == 1 and "REJECTED" in result.output and "Traceback" not in result.output
+
+
+def test_release_to_a_path_under_a_regular_file_is_one_clear_error(released, tmp_path):
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    _, bundle, public, _ = released
+    blocker = tmp_path / "registry[/]"  # markup in the path, too
+    blocker.parent.mkdir(parents=True, exist_ok=True)
+    blocker.write_text("a file, not a registry")
+    result = CliRunner().invoke(app, ["release", str(bundle), "--to", str(blocker / "models"), "--public-key",
+                                      str(public)], terminal_width=200)
+    assert result.exit_code == 1, result.output
+    assert f"error: --to {blocker / 'models'}: {blocker} is a file, so no directory can be created under it." in (
+        result.output.replace("\n", ""))
+    assert "Traceback" not in result.output
+
+
+def test_a_bug_in_signature_verification_is_a_bug_not_an_altered_payload(released, copy, monkeypatch, tmp_path):
+    from model_signing import verifying
+
+    from pipeline.release.signing import check_signature
+
+    def broken(self, model_path, signature_path):
+        raise TypeError("a bug in our code or the library")
+
+    monkeypatch.setattr(verifying.Config, "verify", broken)
+    with pytest.raises(TypeError):
+        check_signature(copy, released[2])
+    monkeypatch.chdir(tmp_path)
+    result = _verify_cli(str(copy), "--public-key", str(released[2]))
+    assert result.exit_code == 70, result.output
+    assert "internal error (TypeError)" in result.output and "bug in Mahrem" in result.output
+    assert "altered" not in result.output and "REJECTED" not in result.output and "VERIFIED" not in result.output
+
+
+def test_what_model_signing_raises_for_a_bad_signature_is_still_a_verdict(released, copy, monkeypatch):
+    from cryptography.exceptions import InvalidSignature
+    from model_signing import verifying
+
+    from pipeline.release.signing import check_signature
+
+    for failure in (ValueError("Signature mismatch"), InvalidSignature(), KeyError("verificationMaterial")):
+        def broken(self, model_path, signature_path, failure=failure):
+            raise failure
+
+        monkeypatch.setattr(verifying.Config, "verify", broken)
+        check = check_signature(copy, released[2])
+        assert not check.valid and "the signature or its payload was altered" in check.problems[0]
+
+
+@pytest.mark.parametrize(
+    "metadata", ["tags: 5", "- a list\n- not a mapping", "a: [", "license: !!python/object:os.system x",
+                 "a: " + "[" * 3000],
+)
+def test_a_tampered_card_metadata_block_is_a_value_error(tmp_path, metadata):
+    from pipeline.release.card import read_card_metadata
+
+    card = tmp_path / "README.md"
+    card.write_text(f"---\n{metadata}\n---\n\n# card\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="README.md: (metadata block does not parse|not a readable model card)"):
+        read_card_metadata(card)

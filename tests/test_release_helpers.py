@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 
 import yaml
+from test_evaluate_helpers import TEST_KEY  # the pseudonym key of the miniature workspace
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -309,7 +310,7 @@ def measure_leakage(root: Path) -> None:
     canary, canary_details = canary_probe(scoring, canaries, config, sightings)
     types = list(dict.fromkeys([*config.extraction.entity_types, *config.inference.entity_types]))
     targets = collect_targets([root / "data/raw/sample.jsonl"], root / "reports/scan/findings.jsonl",
-                              set(seen.members()), types, scoring.tokenizer, seed=config.seed)
+                              set(seen.members()), types, scoring.tokenizer, seed=config.seed, key=TEST_KEY)
     wanted = set(config.extraction.entity_types)
     chosen = [t for t in targets.targets if t.entity_type in wanted][: config.extraction.prompts]
     chosen.append(canary_target(scoring.tokenizer, canaries))
@@ -376,7 +377,7 @@ def signed_bundle(root: Path, model_dir: Path, key, seed: int = 0):
     adapter = build_tiny_adapter(model_dir, root / "adapter-src", seed=seed)
     repo = make_repo(root / "repo", adapter=adapter, base=model_dir)
     policy = load_release_policy(repo / "policies/release.yaml")
-    return repo, signoff(paths_for(repo), policy, repo / "release", key, today=TODAY)
+    return repo, signoff(paths_for(repo), policy, repo / "release", key, today=TODAY, pseudonym_key=TEST_KEY)
 
 
 def build_tiny_adapter(model_dir: Path, out: Path, seed: int = 0) -> Path:

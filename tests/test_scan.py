@@ -12,13 +12,13 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline.keys import PseudonymKey
-from pipeline.pii.fingerprint import fingerprint
+from pipeline.pii.fingerprint import fingerprint, record_key
 from pipeline.pii.scan import InputFile, QuarantineLimitExceeded, ScanConfig, scan_files
 from pipeline.sample import SampleConfig, write_sample
 
 REPO = Path(__file__).resolve().parents[1]
-KEY = PseudonymKey(b"test-pseudonym-key-0123456789abcdef")
-OTHER_KEY = PseudonymKey(b"another-pseudonym-key-fedcba987654")
+KEY = PseudonymKey(b"1669a2aa2ffa14cf899f2652d6b9cd6ec56ebc83775dbfccc2a0760a21d03f32")  # hex, as keys.check_pseudonym_key wants
+OTHER_KEY = PseudonymKey(b"dba47c1fc6520abd74bc0813b800f2f863859aaaf2a24c0a4ba6a07b6ba56c68")
 FINDING_KEYS = {"record_id", "field", "start", "end", "entity_type", "score", "recognizer", "fingerprint"}
 CONFIG = ScanConfig(workers=1, recognizer_dir=REPO / "policies/recognizers")
 
@@ -43,7 +43,7 @@ def _findings(out: Path) -> list[dict]:
 
 
 def test_findings_follow_the_schema(scanned, corpus):
-    records = {r["id"]: r for r in map(json.loads, corpus[0].open(encoding="utf-8"))}
+    records = {record_key(KEY, r["id"]): r for r in map(json.loads, corpus[0].open(encoding="utf-8"))}
     findings = _findings(scanned)
     assert findings
     for f in findings:
@@ -88,8 +88,10 @@ def test_same_input_and_key_give_identical_findings(scanned, corpus, tmp_path):
 def test_another_key_changes_fingerprints_but_not_spans(scanned, corpus, tmp_path):
     scan_files([InputFile(corpus[0], "sample")], tmp_path, CONFIG, OTHER_KEY)
     first, second = _findings(scanned), _findings(tmp_path)
-    assert [(f["record_id"], f["start"], f["end"]) for f in first] == [(f["record_id"], f["start"], f["end"]) for f in second]
+    assert [(f["field"], f["start"], f["end"]) for f in first] == [(f["field"], f["start"], f["end"]) for f in second]
     assert all(a["fingerprint"] != b["fingerprint"] for a, b in zip(first, second))
+    # Record ids are keyed too: the same records, under ids nobody without the key can link.
+    assert not {f["record_id"] for f in first} & {f["record_id"] for f in second}
 
 
 def test_equal_values_share_a_fingerprint_across_spellings():

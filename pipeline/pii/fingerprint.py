@@ -22,6 +22,7 @@ import re
 
 from pipeline import entities as E
 from pipeline.keys import PseudonymKey
+from pipeline.pii.normalize import normalize as normalize_text
 from pipeline.pii.text import tr_lower
 
 FINGERPRINT_CHARS = 32
@@ -43,7 +44,13 @@ def _phone(value: str) -> str:
 
 
 def normalize(entity_type: str, value: str) -> str:
-    """The canonical form of ``value`` for its type (what the fingerprint is taken of)."""
+    """The canonical form of ``value`` for its type (what the fingerprint is taken of).
+
+    Unicode forms are folded first (full-width or Arabic-Indic digits, zero-width
+    characters: :mod:`pipeline.pii.normalize`), so every written form of one value has one
+    fingerprint.
+    """
+    value = normalize_text(value).text
     if entity_type in _DIGIT_TYPES:
         return _NON_DIGIT.sub("", value)
     if entity_type in _COMPACT_UPPER_TYPES:
@@ -58,3 +65,29 @@ def normalize(entity_type: str, value: str) -> str:
 def fingerprint(key: PseudonymKey, entity_type: str, value: str) -> str:
     digest = hmac.new(key.secret, normalize(entity_type, value).encode("utf-8"), hashlib.sha256)
     return digest.hexdigest()[:FINGERPRINT_CHARS]
+
+
+RECORD_KEY_PREFIX = "r-"
+RECORD_KEY_CHARS = 20  # 80 bits: no collision in practice below billions of records
+# The hex digits spelled as 16 consonant-ish letters: a keyed id holds no digit run that a
+# scanner could read as a TCKN, a phone or a card number.
+_LETTERS_ONLY = str.maketrans("0123456789abcdef", "bcdfghjkmnpqrstv")
+
+
+def record_key(key: PseudonymKey, record_id: str) -> str:
+    """The id a record is known by in every output: ``r-`` + a keyed HMAC of its raw id (in letters).
+
+    A raw id can be personal data (an e-mail, a phone number, a ticket that names a
+    customer). Findings, logs, the split, erasure and ``seen.json`` all use this keyed id, so
+    they still join, and without the key it cannot be turned back into the raw id.
+
+    >>> from pipeline.keys import PseudonymKey
+    >>> k = PseudonymKey(b"k" * 32)
+    >>> rid = record_key(k, "ali@example.com")
+    >>> rid.startswith("r-") and len(rid) == 22 and rid == record_key(k, "ali@example.com")
+    True
+    >>> any(c.isdigit() for c in rid)
+    False
+    """
+    digest = hmac.new(key.secret, b"record-id\0" + record_id.encode("utf-8", "surrogatepass"), hashlib.sha256)
+    return RECORD_KEY_PREFIX + digest.hexdigest()[:RECORD_KEY_CHARS].translate(_LETTERS_ONLY)

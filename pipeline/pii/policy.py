@@ -9,6 +9,8 @@ entity types are errors that name the file and the key.
 
 from __future__ import annotations
 
+import functools
+import re
 from enum import Enum
 from pathlib import Path
 
@@ -88,6 +90,67 @@ class CanaryRules(StrictModel):
         return value
 
 
+class FieldAction(str, Enum):
+    """What happens to a field outside the conversation text (``metadata``, tool calls, keys…)."""
+
+    scan = "scan"  # detected and anonymized like the conversation text
+    drop = "drop"  # removed from the record
+    refuse = "refuse"  # the record is dropped (reason refused_field): this field may not be trained on
+
+
+class FieldRule(StrictModel):
+    path: str = Field(
+        min_length=1,
+        description="A field path pattern: '*' matches one name or position, '**' any number, "
+        "'[*]' any list index; e.g. 'metadata.internal.**', 'messages[*].tool_calls'.",
+    )
+    action: FieldAction
+
+
+class FieldRules(StrictModel):
+    """The field policy: every string the record carries, not only the conversation."""
+
+    default: FieldAction = FieldAction.scan
+    rules: list[FieldRule] = Field(default_factory=list, description="The first rule whose path matches wins.")
+
+    def action_for(self, path: str) -> FieldAction:
+        return self.rule_for(path)[0]
+
+    def rule_for(self, path: str) -> tuple[FieldAction, int | None]:
+        """The action for ``path`` and how many of its segments the matching rule names.
+
+        A rule on an object covers everything inside it, so a field below a dropped object
+        reports the object's depth: the whole object goes, not just its leaves.
+        """
+        segments = _SEGMENT.findall(path.removesuffix("@key"))
+        for rule, pattern in zip(self.rules, _compiled(tuple(r.path for r in self.rules))):
+            for depth in range(1, len(segments) + 1):
+                if pattern.fullmatch("".join(segments[:depth])):
+                    return rule.action, depth
+        return self.default, None
+
+
+_SEGMENT = re.compile(r"^[^.\[]+|\.[^.\[]+|\[\d+\]")
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(patterns: tuple[str, ...]) -> list[re.Pattern[str]]:
+    out = []
+    for pattern in patterns:
+        regex, i = "", 0
+        while i < len(pattern):
+            if pattern.startswith("**", i):
+                regex, i = regex + r".*", i + 2
+            elif pattern.startswith("[*]", i):
+                regex, i = regex + r"\[\d+\]", i + 3
+            elif pattern[i] == "*":
+                regex, i = regex + r"[^.\[\]]*", i + 1
+            else:
+                regex, i = regex + re.escape(pattern[i]), i + 1
+        out.append(re.compile(regex))
+    return out
+
+
 class Policy(StrictModel):
     name: str = Field(min_length=1)
     law: str = Field(min_length=1)
@@ -99,6 +162,7 @@ class Policy(StrictModel):
     canaries: CanaryRules = CanaryRules()
     max_quarantine_ratio: float = Field(0.05, ge=0.0, le=1.0)
     drop_empty_assistant_turns: bool = True
+    fields: FieldRules = FieldRules()
 
     @field_validator("entities")
     @classmethod

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import multiprocessing
+import re
 from concurrent.futures import ProcessPoolExecutor
 import time
 from collections import Counter, defaultdict, deque
@@ -28,7 +29,8 @@ from pipeline import entities as E
 from pipeline.config import chain_record, file_digest
 from pipeline.io import QuarantineEntry, ReadStats, atomic_write, dumps, read_records, write_json
 from pipeline.keys import PseudonymKey
-from pipeline.pii.fingerprint import fingerprint
+from pipeline.pii.fields import is_plain_key
+from pipeline.pii.fingerprint import fingerprint, record_key
 
 FINDINGS_FILE = "findings.jsonl"
 QUARANTINE_FILE = "quarantine.jsonl"
@@ -68,17 +70,47 @@ class ScanResult:
     summary: dict[str, Any] = field(default_factory=dict)
 
 
-def discover_inputs(paths: Sequence[Path]) -> list[Path]:
+def discover_inputs(
+    paths: Sequence[Path], *, on_skip: Callable[[Path, str], None] | None = None
+) -> list[Path]:
     """JSONL files named directly or found (sorted) in named directories.
 
     ``*.labels.jsonl`` gold-annotation files beside a corpus are not training data and are
-    skipped inside directories.
+    skipped inside directories. So is anything found there that is not a regular file (a
+    FIFO, socket, device, or a directory named ``*.jsonl``): opening a FIFO would block the
+    run until someone writes to it. Each such skip is reported through ``on_skip(path,
+    reason)`` (default: a logged warning), never silently. A non-regular file *named
+    directly* is an :class:`~pipeline.io.InputError`: the user asked for exactly that file.
+    A missing file named directly is returned as is, for the caller to report.
     """
+    import logging
+
+    from pipeline.io import InputError, not_regular_reason
+
+    def skip(path: Path, reason: str) -> None:
+        if on_skip is not None:
+            on_skip(path, reason)
+        else:
+            logging.getLogger(__name__).warning("%s: skipped, %s", path, reason)
+
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found.extend(p for p in sorted(path.rglob("*.jsonl")) if not p.name.endswith(LABELS_SUFFIX))
+            for candidate in sorted(path.rglob("*.jsonl")):
+                if candidate.name.endswith(LABELS_SUFFIX):
+                    continue
+                reason = not_regular_reason(candidate)
+                if reason is None:
+                    found.append(candidate)
+                else:
+                    skip(candidate, reason)
         else:
+            reason = not_regular_reason(path)
+            if reason is not None and reason != "no such file":
+                raise InputError(
+                    f"{path}: {reason}. Mahrem reads only regular JSONL files (a pipe or device could "
+                    "block the run); write the data to a file first."
+                )
             found.append(path)
     return found
 
@@ -95,33 +127,78 @@ def _init_worker(key: PseudonymKey, recognizer_dir: str | None, min_score: float
     _WORKER["analyzer"] = get_analyzer(recognizer_dir, min_score)
 
 
-Batch = list[tuple[str, list[tuple[str, str]]]]  # [(record_id, [(field, text), ...])]
+# [(record_id, [(field, text) or (field, text, role), ...])]; record_id is the keyed id.
+Batch = list[tuple[str, list[tuple[str, ...]]]]
+# Identifiers a customer may type across two messages ("TC'm 12345", "678901"): only types
+# with a checksum, so that joining two unrelated numbers almost never makes a false one.
+CROSS_TURN_TYPES = frozenset({E.TR_NATIONAL_ID, E.TR_TAX_ID, E.IBAN_CODE, E.CREDIT_CARD})
+_CONTENT = re.compile(r"messages\[\d+\]\.content")
 
 
 def _scan_batch(batch: Batch) -> list[list[dict[str, Any]]]:
     return detect_findings(_WORKER["analyzer"], _WORKER["key"], batch)
 
 
+def _finding(key: PseudonymKey, rid: str, fname: str, start: int, end: int, d, value: str, recognizer: str) -> dict[str, Any]:
+    return {
+        "record_id": rid,
+        "field": fname,
+        "start": start,
+        "end": end,
+        "entity_type": d.entity_type,
+        "score": d.score,
+        "recognizer": recognizer,
+        "fingerprint": fingerprint(key, d.entity_type, value),
+    }
+
+
 def detect_findings(analyzer, key: PseudonymKey, batch: Batch) -> list[list[dict[str, Any]]]:
-    """Findings for each record of ``batch``. Values are used here and never returned."""
-    flat = [(rid, fname, text) for rid, fields in batch for fname, text in fields]
+    """Findings for each record of ``batch``. Values are used here and never returned.
+
+    Besides each field on its own, the user turns of a conversation are read joined, so
+    that an identifier split across two messages is found; each part becomes a finding in
+    its own field (recognizer ``cross_turn/…``) with the fingerprint of the whole value.
+    """
+    flat = [(rid, item[0], item[1]) for rid, fields in batch for item in fields]
     detected = analyzer.analyze([text for _, _, text in flat])
     per_record: dict[str, list[dict[str, Any]]] = {rid: [] for rid, _ in batch}
     for (rid, fname, text), spans in zip(flat, detected):
         for d in sorted(spans, key=lambda s: (s.start, s.end, s.entity_type)):
-            per_record[rid].append(
-                {
-                    "record_id": rid,
-                    "field": fname,
-                    "start": d.start,
-                    "end": d.end,
-                    "entity_type": d.entity_type,
-                    "score": d.score,
-                    "recognizer": d.recognizer,
-                    "fingerprint": fingerprint(key, d.entity_type, text[d.start : d.end]),
-                }
-            )
+            per_record[rid].append(_finding(key, rid, fname, d.start, d.end, d, text[d.start : d.end], d.recognizer))
+    for rid, fields in batch:
+        per_record[rid].extend(_cross_turn_findings(analyzer, key, rid, fields))
     return [per_record[rid] for rid, _ in batch]
+
+
+def _may_continue(last: str, first: str) -> bool:
+    return last.isalnum() and first.isalnum() and (last.isdigit() or first.isdigit())
+
+
+def _cross_turn_findings(analyzer, key: PseudonymKey, rid: str, fields: list[tuple[str, ...]]) -> list[dict[str, Any]]:
+    turns = [(item[0], item[1]) for item in fields if len(item) > 2 and item[2] == "user" and _CONTENT.fullmatch(item[0])]
+    # Only where a digit meets a letter or digit at the boundary of two user turns can one of
+    # these identifiers continue across them; most records have none and cost nothing here.
+    if len(turns) < 2 or not any(_may_continue(a.rstrip()[-1:], b.lstrip()[:1]) for (_, a), (_, b) in zip(turns, turns[1:])):
+        return []
+    joined, bounds, position = [], [], 0
+    for fname, text in turns:
+        core = text.strip()
+        offset = text.index(core) if core else 0
+        joined.append(core)
+        bounds.append((position, position + len(core), fname, offset))
+        position += len(core)
+    whole = "".join(joined)
+    found = []
+    for d in analyzer.analyze([whole])[0]:
+        if d.entity_type not in CROSS_TURN_TYPES:
+            continue
+        parts = [(lo, hi, fname, offset) for lo, hi, fname, offset in bounds if d.start < hi and lo < d.end]
+        if len(parts) < 2:
+            continue  # inside one turn: the per-field pass found it
+        for lo, hi, fname, offset in parts:
+            start, end = max(d.start, lo) - lo + offset, min(d.end, hi) - lo + offset
+            found.append(_finding(key, rid, fname, start, end, d, whole[d.start : d.end], f"cross_turn/{d.recognizer}"))
+    return found
 
 
 # --- aggregation ------------------------------------------------------------------------
@@ -195,6 +272,7 @@ def scan_files(
     :class:`QuarantineLimitExceeded` *after* writing the outputs when the quarantined
     share of lines exceeds ``config.max_quarantine_ratio``.
     """
+    from pipeline.metrics import METRICS_FILE, scan_metrics
     from pipeline.pii.report import render_scan_report
 
     started = time.monotonic()
@@ -221,8 +299,10 @@ def scan_files(
                 meta: list[tuple[str, dict[str, str | None], int]] = []
                 for record in read_records(item.path, on_quarantine, stats=stats, seen_ids=seen_ids):
                     fields = list(record.fields())
-                    batch.append((record.id, [(f, text) for f, text, _ in fields]))
-                    source = item.source or record.source or item.path.stem
+                    batch.append((record_key(key, record.id), fields))
+                    # A record's own `source` is data (audit reads any file): named only when plain.
+                    own = record.source if isinstance(record.source, str) and is_plain_key(record.source) else None
+                    source = item.source or own or item.path.stem
                     size = sum(len(text.encode("utf-8")) for _, text, _ in fields)
                     meta.append((source, {f: role for f, _, role in fields}, size))
                     tally.fields += len(fields)
@@ -319,7 +399,8 @@ def scan_files(
         "scanned_at": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
     }
     assert lines == records + quarantined  # every line is accounted for (io.ReadStats)
-    write_json(out_dir / SUMMARY_FILE, summary)
+    write_json(out_dir / SUMMARY_FILE, summary)  # the full report, read by anonymize and signoff
+    write_json(out_dir / METRICS_FILE, scan_metrics(summary))  # its headline figures: `dvc metrics show`
     with atomic_write(out_dir / REPORT_FILE) as handle:
         handle.write(render_scan_report(summary, quarantine_sample))
     result = ScanResult(

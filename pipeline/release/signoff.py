@@ -25,7 +25,7 @@ import yaml
 from pipeline.catalog import SharingScope
 from pipeline.config import file_digest
 from pipeline.io import write_json
-from pipeline.keys import SigningKey
+from pipeline.keys import PseudonymKey, SigningKey
 from pipeline.release.bundle import ADAPTER_CONFIG, ADAPTER_WEIGHTS, BUNDLE_FILES, SUBJECT_FILES, staged_dir
 from pipeline.release.card import CARD_FILE, render_card
 from pipeline.release.chain import check_chain
@@ -194,8 +194,13 @@ def signoff(
     *,
     now: Callable[[], dt.datetime] = _utcnow,
     today: dt.date | None = None,
+    pseudonym_key: PseudonymKey | None = None,
 ) -> SignoffResult:
-    """Evaluate the gate; on a pass write and sign ``out_dir/<name>-<version>/``."""
+    """Evaluate the gate; on a pass write and sign ``out_dir/<name>-<version>/``.
+
+    ``pseudonym_key`` (default: :func:`~pipeline.keys.load_pseudonym_key`) lets the spot
+    check join the raw records to the keyed record ids of the findings.
+    """
     started = now()
     rp = policy.policy
     bundle_dir = Path(out_dir) / rp.bundle_name
@@ -211,7 +216,7 @@ def signoff(
     for name in (ADAPTER_CONFIG, ADAPTER_WEIGHTS):
         if not (paths.adapter / name).is_file():
             raise EvidenceError(f"{paths.adapter / name}: not found (written by the train stage: run `dvc repro train`).")
-    spot = spot_check(evidence, rp.gate.canary.repetitions)  # the very adapter it is about to sign
+    spot = spot_check(evidence, rp.gate.canary.repetitions, pseudonym_key)  # the very adapter it is about to sign
     if spot.problems:
         if bundle_dir.exists():
             shutil.rmtree(bundle_dir)

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.config import load_params
+from pipeline.keys import PseudonymKey
 from pipeline.release.evidence import Evidence, EvidenceError
 
 SPOT_PROMPTS = 3
@@ -116,7 +117,7 @@ def _canaries(ev: Evidence, scoring: Any, config: Any, repetitions: str, details
         )
 
 
-def _extraction(ev: Evidence, scoring: Any, config: Any, details: dict, result: SpotCheckResult) -> None:
+def _extraction(ev: Evidence, scoring: Any, config: Any, details: dict, result: SpotCheckResult, key: PseudonymKey) -> None:
     from pipeline.evaluate.leakage import CANARY_TYPE, extraction_probe
     from pipeline.evaluate.targets import collect_targets
     from pipeline.train.seen import load_seen
@@ -137,7 +138,7 @@ def _extraction(ev: Evidence, scoring: Any, config: Any, details: dict, result: 
     types = list(dict.fromkeys([*config.extraction.entity_types, *config.inference.entity_types]))
     seen = load_seen(ev.paths.seen)
     targets = collect_targets(raw_files, ev.paths.findings, set(seen.members()), types, scoring.tokenizer,
-                              seed=config.seed, max_tokens=seen.max_seq_len)
+                              seed=config.seed, max_tokens=seen.max_seq_len, key=key)
     by_span = {(t.record_id, t.field, t.start, t.end): t for t in targets.targets}
     chosen, reported = [], []
     for i in picked:
@@ -167,10 +168,17 @@ def _extraction(ev: Evidence, scoring: Any, config: Any, details: dict, result: 
             )
 
 
-def spot_check(ev: Evidence, repetitions: str) -> SpotCheckResult:
-    """Re-measure the sample (module docstring); the result lists every disagreement."""
+def spot_check(ev: Evidence, repetitions: str, key: PseudonymKey | None = None) -> SpotCheckResult:
+    """Re-measure the sample (module docstring); the result lists every disagreement.
+
+    ``key`` is the pseudonym key the data was scanned with (default: :func:`load_pseudonym_key`):
+    findings name records by their keyed id.
+    """
     from pipeline.evaluate import EvalParams
     from pipeline.evaluate.model import read_quantization, scoring_session
+    from pipeline.keys import load_pseudonym_key
+
+    key = key if key is not None else load_pseudonym_key(quiet=True)
 
     config = load_params("evaluate", EvalParams, ev.paths.params)
     details = _details(ev.paths.leakage_details)
@@ -178,5 +186,5 @@ def spot_check(ev: Evidence, repetitions: str) -> SpotCheckResult:
     with scoring_session(ev.paths.base, ev.paths.adapter, quantization, config) as (scoring, settings):
         result = SpotCheckResult(compute_dtype=settings.dtype.dtype)
         _canaries(ev, scoring, config, repetitions, details, result)
-        _extraction(ev, scoring, config, details, result)
+        _extraction(ev, scoring, config, details, result, key)
     return result
