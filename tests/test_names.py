@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import time
 
 import pytest
 from conftest import presidio_engine_with
@@ -497,12 +496,11 @@ def test_ambiguity_list_is_lower_case_turkish():
 # --- speed and Presidio -----------------------------------------------------------------
 
 
-def test_a_megabyte_of_text_takes_seconds_not_minutes(recognizer):
+def test_a_megabyte_of_text_is_analysed_whole(recognizer):
+    # Behaviour only: the speed is measured by bench/recognizer_speed.py, never asserted here.
     text = " ".join(PII_FREE_SUPPORT_SENTENCES + [s for s, _ in NAME_SENTENCES])
     text = (text + "\n") * (1_000_000 // len(text) + 1)
-    started = time.perf_counter()
     found = recognizer.analyze(text, [PERSON])
-    assert time.perf_counter() - started < 15
     assert len(found) > 1000
 
 

@@ -3,7 +3,6 @@ the same words in general talk are not."""
 
 from __future__ import annotations
 
-import time
 from types import SimpleNamespace
 
 import pytest
@@ -374,12 +373,11 @@ def test_malformed_cue_entry_is_an_error_naming_its_position(tmp_path):
         load_cues(path)
 
 
-def test_a_megabyte_of_text_takes_seconds_not_minutes(recognizer):
+def test_a_megabyte_of_text_is_analysed_whole(recognizer):
+    # Behaviour only: the speed is measured by bench/recognizer_speed.py, never asserted here.
     text = "\n".join([s for _, s, _ in PERSONAL_DISCLOSURES] + GENERAL_TALK)
     text = (text + "\n") * (1_000_000 // len(text) + 1)
-    started = time.perf_counter()
     found = recognizer.analyze(text, ALL)
-    assert time.perf_counter() - started < 30
     assert len(found) > 1000
 
 

