@@ -422,7 +422,8 @@ def scan(
     Every file must match a source in policies/sources.yaml with a legal basis for
     `model_training` (the run stops up front, naming the file, otherwise). Writes
     findings.jsonl (offsets, types, fingerprints — never values), quarantine.jsonl,
-    summary.json (DVC metrics) and report.html (the audit page).
+    summary.json (the full audit), metrics.json (its headline figures: `dvc metrics show`)
+    and report.html (the audit page).
     """
     config = load_params("scan", ScanParams, params)
     if workers is not None:
@@ -686,7 +687,7 @@ def train(
     base: Annotated[Path, typer.Option(help="The base model directory (written by `mahrem base`).")] = Path("models/base"),
     data: Annotated[Path, typer.Option(help="Directory with train.jsonl and holdout.jsonl.")] = Path("data/anonymized"),
     out: Annotated[Path, typer.Option(help="Where the PEFT adapter is written.")] = Path("models/adapter"),
-    report: Annotated[Path, typer.Option(help="summary.json (metrics), live/ (DVCLive curves), report.html.")] = Path(
+    report: Annotated[Path, typer.Option(help="summary.json, metrics.json (`dvc metrics show`), live/ (DVCLive curves), report.html.")] = Path(
         "reports/train"
     ),
     work_dir: Annotated[Path, typer.Option(help="Tokenization cache and resumable checkpoints (not a DVC output).")] = Path(
