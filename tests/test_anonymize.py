@@ -358,3 +358,19 @@ def test_stages_that_read_raw_files_depend_on_the_whole_raw_directory():
     stages = yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]
     for name in ("scan", "anonymize", "evaluate"):
         assert "data/raw" in stages[name]["deps"], name
+
+
+def test_the_split_is_the_same_whatever_the_pseudonym_key(tmp_path, analyzer):
+    # Ids leave as keyed hashes, but the split is drawn from the raw id and the policy's salt:
+    # a machine with its own development key trains on the same records.
+    def splits(root: Path, key: PseudonymKey) -> dict[str, str]:
+        root.mkdir()
+        raw = _write(root / "raw.jsonl", ROWS, [])
+        scan_files([InputFile(raw, "s")], root / "scan", ScanConfig(workers=1, recognizer_dir=REPO / "policies/recognizers"), key)
+        anonymize_dataset([AnonymizeInput(raw, "s", False)], root / "scan/findings.jsonl", root / "data", root / "report",
+                          POLICY, key, analyzer.analyze, canaries=False)  # fmt: skip
+        log = {json.loads(l)["record_id"]: json.loads(l) for l in (root / "report/log.jsonl").open()}
+        return {row["id"]: log[record_key(key, row["id"])]["split"] for row in ROWS}
+
+    first, second = splits(tmp_path / "a", KEY), splits(tmp_path / "b", OTHER)
+    assert first == second and set(first.values()) >= {"train"}

@@ -366,7 +366,13 @@ def deduplicate(outcomes: list[RecordOutcome], policy: Policy) -> None:
 
 
 def split_of(record_id: str, rules) -> str:
-    """'holdout' or 'train', by a salted hash of the id: stable, and independent of order."""
+    """'holdout' or 'train', by a salted hash of the id: stable, and independent of order.
+
+    The stage passes the *raw* id (in memory only; every output names the record by its
+    keyed id). A split keyed by the pseudonym key would differ on every machine that makes
+    its own development key, so the same corpus would train on different records there;
+    with the policy's salt it is the same everywhere, and changing the salt reshuffles it.
+    """
     digest = hashlib.sha256(f"{rules.salt}\0{record_id}".encode()).digest()
     return "holdout" if int.from_bytes(digest[:8], "big") / 2**64 < rules.holdout_fraction else "train"
 
@@ -558,6 +564,7 @@ def anonymize_dataset(
 
     outcomes: list[RecordOutcome] = []
     where: dict[str, tuple[str, int, str]] = {}
+    raw_ids: dict[str, str] = {}  # keyed id -> raw id, in memory only (the split)
     stats: list[ReadStats] = []
     quarantined: list[QuarantineEntry] = []
     seen_ids: set[str] = set()
@@ -571,6 +578,7 @@ def anonymize_dataset(
             )
             outcomes.append(outcome)
             where[outcome.record_id] = (str(item.path), record.line, item.source)
+            raw_ids[outcome.record_id] = record.id
             if progress and len(outcomes) % 50 == 0:
                 progress("anonymize", len(outcomes), 0)
 
@@ -593,7 +601,7 @@ def anonymize_dataset(
     for outcome in outcomes:
         if outcome.data is None:
             continue
-        split = split_of(outcome.record_id, rules.split)
+        split = split_of(raw_ids[outcome.record_id], rules.split)
         splits[outcome.record_id] = split
         (holdout_rows if split == "holdout" else train_rows).append(outcome.data)
     spec = make_canaries(rules) if canaries and rules.canaries.enabled else None
