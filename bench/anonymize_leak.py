@@ -41,11 +41,11 @@ def canonical(entity: str, value: str) -> str:
 
 def main() -> None:
     from pipeline.keys import PseudonymKey
-    from pipeline.pii.analyzer import get_analyzer
-    from pipeline.pii.anonymize import AnonymizeInput, anonymize_dataset
-    from pipeline.pii.policy import load_policy
-    from pipeline.pii.scan import InputFile, ScanConfig, scan_files
-    from pipeline.pii.text import tr_lower
+    from pipeline.scan.analyzer import get_analyzer
+    from pipeline.anonymize.stage import AnonymizeInput, anonymize_dataset
+    from pipeline.policy import load_policy
+    from pipeline.scan.stage import InputFile, ScanConfig, scan_files
+    from pipeline.text import tr_lower
     from pipeline.sample import SampleConfig, write_sample
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -68,7 +68,7 @@ def main() -> None:
     flat_digits = {rid: re.sub(r"\D", "", text) for rid, text in output.items()}
     flat_alnum = {rid: re.sub(r"[\W_]", "", text).upper() for rid, text in output.items()}
 
-    from pipeline.pii.fingerprint import record_key
+    from pipeline.fingerprint import record_key
 
     total, leaked = Counter(), Counter()
     for line in labels.open(encoding="utf-8"):

@@ -44,7 +44,7 @@ def inputs(args, scoring, config):
     """The default-size inputs of the three probes, built once and shared by both sides."""
     from pipeline.evaluate.leakage import _record_tokens, _records, canary_target, canary_text, load_canaries
     from pipeline.evaluate.targets import collect_targets
-    from pipeline.pii.scan import discover_inputs
+    from pipeline.io import discover_inputs
     from pipeline.train.seen import load_seen
 
     tok = scoring.tokenizer

@@ -43,8 +43,8 @@ def main() -> None:
     from test_special import GENERAL_TALK, PERSONAL_DISCLOSURES
 
     from pipeline import entities as E
-    from pipeline.pii.names import TurkishNameRecognizer
-    from pipeline.pii.special import SpecialCategoryRecognizer
+    from pipeline.scan.names import TurkishNameRecognizer
+    from pipeline.scan.special import SpecialCategoryRecognizer
 
     size = args.kb * 1024
     names_text = _text(PII_FREE_SUPPORT_SENTENCES + [s for s, _ in NAME_SENTENCES], size)

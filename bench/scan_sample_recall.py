@@ -33,7 +33,7 @@ def load(corpus: Path, labels: Path):
 
 def main() -> None:
     from pipeline.io import RawRecord
-    from pipeline.pii.analyzer import MahremAnalyzer
+    from pipeline.scan.analyzer import MahremAnalyzer
     from pipeline.sample import SampleConfig, write_sample
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -62,8 +62,8 @@ def presidio_default():
     from presidio_analyzer import AnalyzerEngine
     from presidio_analyzer.nlp_engine import NlpEngineProvider
 
-    from pipeline.pii.analyzer import SPACY_MODEL
-    from pipeline.pii.offline import patch_tldextract_offline
+    from pipeline.scan.analyzer import SPACY_MODEL
+    from pipeline.scan.offline import patch_tldextract_offline
 
     patch_tldextract_offline()
     provider = NlpEngineProvider(
@@ -78,7 +78,7 @@ def presidio_default():
 
 
 def mahrem():
-    from pipeline.pii.analyzer import MahremAnalyzer
+    from pipeline.scan.analyzer import MahremAnalyzer
 
     analyzer = MahremAnalyzer(recognizer_dir=Path("policies/recognizers"))
 

@@ -122,7 +122,7 @@ class Catalog(StrictModel):
             raise ValueError("declare at least one source")
         # A source name is written into every anonymized record and every report: it must
         # be a name for the data, never a person's e-mail, number or name.
-        from pipeline.pii.fields import is_plain_key
+        from pipeline.fields import is_plain_key
 
         for name in value:
             if not is_plain_key(name):

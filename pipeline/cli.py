@@ -70,10 +70,10 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     with contextlib.suppress(ImportError):
         from pipeline.base.checkpoint import BaseModelError
         from pipeline.keys import KeyConfigError
-        from pipeline.pii.anonymize import ResidualPIIError
-        from pipeline.pii.recognizers.yaml_patterns import RecognizerSpecError
-        from pipeline.pii.scan import QuarantineLimitExceeded
-        from pipeline.pii.special import CueLexiconError
+        from pipeline.anonymize.stage import ResidualPIIError
+        from pipeline.scan.recognizers.yaml_patterns import RecognizerSpecError
+        from pipeline.scan.stage import QuarantineLimitExceeded
+        from pipeline.scan.special import CueLexiconError
         from pipeline.release import ReleaseRefused, SignatureError
         from pipeline.train.errors import BaseLoadError, ChatTemplateError
 
@@ -351,52 +351,20 @@ def sample(
 
 
 def _run_scan(inputs, out: Path, config, policy_file: Path, *, catalog_check: bool) -> None:
-    """Shared body of `scan` (catalog-checked stage) and `audit` (any file)."""
-    from pipeline.catalog import load_catalog
-    from pipeline.keys import load_pseudonym_key
-    from pipeline.pii.policy import load_policy
-    from pipeline.pii.scan import InputFile, ScanConfig, discover_inputs, scan_files
+    """Shared body of `scan` (catalog-checked stage) and `audit` (any file): a progress bar and a summary line."""
+    from pipeline.scan.stage import run_scan
 
     check_output_dir(out, "--out")
-    files = discover_inputs([Path(p) for p in inputs], on_skip=_warn_skipped)
-    if not files:
-        raise InputError(f"no JSONL input found in {', '.join(map(str, inputs))}. Put raw *.jsonl files there.")
-    catalog_digest = None
-    if catalog_check:
-        catalog = load_catalog()
-        # Check every file before scanning any: a missing legal basis stops the run up front.
-        inputs_ = [InputFile(p, catalog.require_training_basis(p)[0]) for p in files]
-        catalog_digest = catalog.digest
-    else:
-        for p in files:
-            reason = not_regular_reason(p)
-            if reason is not None:
-                raise InputError(f"{p}: {reason}.")
-        inputs_ = [InputFile(p, "") for p in files]
-    policy = load_policy(policy_file)
-    key = load_pseudonym_key()
     workers = config.workers or (os.cpu_count() or 1)
-    scan_config = ScanConfig(
-        workers=workers,
-        batch_size=config.batch_size,
-        min_score=config.min_score,
-        max_quarantine_ratio=policy.policy.max_quarantine_ratio,
-        recognizer_dir=Path(config.recognizers),
-    )
     with progress_bar() as bar:
         task = bar.add_task(f"scan: MB ({workers} worker{'s' if workers > 1 else ''})", total=None)
 
         def update(done: int, total: int) -> None:
             bar.update(task, completed=round(done / 1e6, 2), total=round(total / 1e6, 2))
 
-        result = scan_files(
-            inputs_,
-            out,
-            scan_config,
-            key,
-            catalog_digest=catalog_digest,
-            policy_digests={str(policy.path): policy.digest},
-            progress=update,
+        result = run_scan(
+            [Path(p) for p in inputs], out, config, policy_file,
+            catalog_check=catalog_check, on_skip=_warn_skipped, progress=update,
         )
     console.print(
         f"[green]scan:[/] {result.records:,} records ({result.quarantined:,} lines quarantined), "
@@ -455,9 +423,9 @@ def audit(
 
 def _anonymize_inputs(config: ScanParams):
     from pipeline.catalog import load_catalog
-    from pipeline.pii.anonymize import AnonymizeInput
-    from pipeline.pii.scan import discover_inputs
-    from pipeline.pii.text import tr_lower
+    from pipeline.anonymize.stage import AnonymizeInput
+    from pipeline.io import discover_inputs
+    from pipeline.text import tr_lower
 
     catalog = load_catalog()
     inputs = []
@@ -490,10 +458,10 @@ def anonymize(
     record id and plants canaries in train for the leak probes.
     """
     from pipeline.keys import load_pseudonym_key
-    from pipeline.pii.analyzer import get_analyzer
-    from pipeline.pii.anonymize import anonymize_dataset
-    from pipeline.pii.erasure import load_erasures
-    from pipeline.pii.policy import load_policy
+    from pipeline.scan.analyzer import get_analyzer
+    from pipeline.anonymize.stage import anonymize_dataset
+    from pipeline.anonymize.erasure import load_erasures
+    from pipeline.policy import load_policy
 
     config = load_params("scan", ScanParams, params)
     policy = load_policy(policy_path(params))
@@ -544,8 +512,8 @@ def forget(
     Example: `mahrem forget --type TR_NATIONAL_ID --from-file request-2041.txt --reference DSR-2041`.
     """
     from pipeline.keys import load_pseudonym_key
-    from pipeline.pii.erasure import record_request, where_present
-    from pipeline.pii.fingerprint import fingerprint
+    from pipeline.anonymize.erasure import record_request, where_present
+    from pipeline.fingerprint import fingerprint
 
     from pipeline import entities as E
 
@@ -601,10 +569,10 @@ def redact(
 
     from pipeline.io import RawRecord, read_records
     from pipeline.keys import load_pseudonym_key
-    from pipeline.pii.analyzer import get_analyzer
-    from pipeline.pii.anonymize import anonymize_record
-    from pipeline.pii.policy import load_policy
-    from pipeline.pii.scan import detect_findings
+    from pipeline.scan.analyzer import get_analyzer
+    from pipeline.anonymize.stage import anonymize_record
+    from pipeline.policy import load_policy
+    from pipeline.scan.stage import detect_findings
     from pipeline.io import dumps
 
     config = load_params("scan", ScanParams, params) if Path(params).exists() else ScanParams()
@@ -778,7 +746,7 @@ def evaluate(
     reports/eval/report.html for the review.
     """
     from pipeline.evaluate import EvalParams, evaluate_adapter
-    from pipeline.pii.scan import discover_inputs
+    from pipeline.io import discover_inputs
 
     config = load_params("evaluate", EvalParams, params)
     if base_cache is not None:

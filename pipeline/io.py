@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import math
 import os
 import re
@@ -35,7 +36,7 @@ import stat
 import sys
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -113,12 +114,12 @@ class RawRecord:
     def fields(self, conversation_only: bool = False) -> Iterator[tuple[str, str, str | None]]:
         """``(field, text, role)`` for every string the record carries, in order.
 
-        ``field`` is a path (:mod:`pipeline.pii.fields`): ``"text"`` or
+        ``field`` is a path (:mod:`pipeline.fields`): ``"text"`` or
         ``"messages[i].content"`` for the conversation, then ``messages[i].name``,
         ``metadata.customer.email``… for everything else; ``conversation_only`` stops
         after the conversation.
         """
-        from pipeline.pii.fields import iter_fields
+        from pipeline.fields import iter_fields
 
         for f in iter_fields(self.data):
             if conversation_only and not f.is_conversation:
@@ -531,3 +532,47 @@ def iter_jsonl(path: str | os.PathLike[str]) -> Iterator[Any]:
         for line in handle:
             if line.strip():
                 yield json.loads(line)
+
+
+LABELS_SUFFIX = ".labels.jsonl"  # gold annotations beside a corpus (tests/benchmarks only)
+
+
+def discover_inputs(
+    paths: Sequence[Path], *, on_skip: Callable[[Path, str], None] | None = None
+) -> list[Path]:
+    """JSONL files named directly or found (sorted) in named directories.
+
+    ``*.labels.jsonl`` gold-annotation files beside a corpus are not training data and are
+    skipped inside directories. So is anything found there that is not a regular file (a
+    FIFO, socket, device, or a directory named ``*.jsonl``): opening a FIFO would block the
+    run until someone writes to it. Each such skip is reported through ``on_skip(path,
+    reason)`` (default: a logged warning), never silently. A non-regular file *named
+    directly* is an :class:`InputError`: the user asked for exactly that file.
+    A missing file named directly is returned as is, for the caller to report.
+    """
+    def skip(path: Path, reason: str) -> None:
+        if on_skip is not None:
+            on_skip(path, reason)
+        else:
+            logging.getLogger(__name__).warning("%s: skipped, %s", path, reason)
+
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            for candidate in sorted(path.rglob("*.jsonl")):
+                if candidate.name.endswith(LABELS_SUFFIX):
+                    continue
+                reason = not_regular_reason(candidate)
+                if reason is None:
+                    found.append(candidate)
+                else:
+                    skip(candidate, reason)
+        else:
+            reason = not_regular_reason(path)
+            if reason is not None and reason != "no such file":
+                raise InputError(
+                    f"{path}: {reason}. Mahrem reads only regular JSONL files (a pipe or device could "
+                    "block the run); write the data to a file first."
+                )
+            found.append(path)
+    return found

@@ -13,8 +13,8 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 
-from pipeline.pii.normalize import normalize
-from pipeline.pii.text import tr_lower
+from pipeline.normalize import normalize
+from pipeline.text import tr_lower
 
 
 def forms(value: str) -> set[str]:

@@ -12,8 +12,8 @@ from stdnum.tr import tckimlik
 from pipeline.config import file_digest
 from pipeline.io import RawRecord
 from pipeline.keys import PseudonymKey
-from pipeline.pii.analyzer import get_analyzer
-from pipeline.pii.anonymize import (
+from pipeline.scan.analyzer import get_analyzer
+from pipeline.anonymize.stage import (
     AnonymizeInput,
     ResidualPIIError,
     StaleFindingsError,
@@ -22,11 +22,11 @@ from pipeline.pii.anonymize import (
     resolve_overlaps,
     rewrite_field,
 )
-from pipeline.pii.erasure import load_erasures, record_request
-from pipeline.pii.fingerprint import fingerprint, record_key
-from pipeline.pii.policy import load_policy
-from pipeline.pii.scan import InputFile, ScanConfig, scan_files
-from pipeline.pii.text import tr_lower
+from pipeline.anonymize.erasure import load_erasures, record_request
+from pipeline.fingerprint import fingerprint, record_key
+from pipeline.policy import load_policy
+from pipeline.scan.stage import InputFile, ScanConfig, scan_files
+from pipeline.text import tr_lower
 
 REPO = Path(__file__).resolve().parents[1]
 KEY = PseudonymKey(b"test-pseudonym-key-0123456789abcdef")

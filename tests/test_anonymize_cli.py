@@ -68,7 +68,7 @@ def test_forget_rejects_an_unknown_type(project):
 
 def test_forget_which_lists_reports_holding_the_value(project, tmp_path):
     from pipeline.keys import PseudonymKey
-    from pipeline.pii.fingerprint import fingerprint
+    from pipeline.fingerprint import fingerprint
 
     reports = project / "reports/scan"
     reports.mkdir(parents=True)

@@ -246,7 +246,7 @@ def test_an_unexpected_exception_exits_70_with_one_line_and_a_log_without_data(p
 
 
 def test_the_log_leaves_out_messages_of_chained_exceptions_too(project, monkeypatch):
-    import pipeline.pii.scan
+    import pipeline.scan.stage
 
     def broken(*args, **kwargs):
         try:
@@ -254,7 +254,7 @@ def test_the_log_leaves_out_messages_of_chained_exceptions_too(project, monkeypa
         except UnicodeEncodeError as exc:  # quotes the character in its message
             raise KeyError(SECRET) from exc
 
-    monkeypatch.setattr(pipeline.pii.scan, "scan_files", broken)
+    monkeypatch.setattr(pipeline.scan.stage, "scan_files", broken)
     (project / "in.jsonl").write_text(_chat("1") + "\n", encoding="utf-8")
     result = _invoke(["audit", "in.jsonl", "--out", "audit"])
     assert result.exit_code == EX_SOFTWARE and "internal error (KeyError)" in result.output

@@ -11,7 +11,7 @@ import pytest
 
 from pipeline.config import ConfigError, parse_model
 from pipeline.evaluate import EvalParams, evaluate_adapter
-from pipeline.pii.fingerprint import record_key
+from pipeline.fingerprint import record_key
 from pipeline.evaluate.benchmarks import MMLU_LETTER, prepare_tasks, read_mmlu, run_benchmarks, stratified_subset
 from pipeline.evaluate.model import read_quantization
 from pipeline.evaluate.scoring import sequence_nll

@@ -16,7 +16,7 @@ import pytest
 
 from pipeline import entities as E
 from pipeline.keys import PseudonymKey
-from pipeline.pii.fingerprint import fingerprint, record_key
+from pipeline.fingerprint import fingerprint, record_key
 
 TEST_KEY = PseudonymKey(b"evaluate-tests-key-0123456789abcdef")
 SYSTEM = "Sen bir müşteri destek asistanısın."
@@ -274,7 +274,7 @@ def make_workspace(
     for record in anonymized_mails:
         record["messages"][1]["content"] = "Merhaba, e-posta adresim <EMAIL> olarak güncellensin."
     canary_records = canary_rows(doc)
-    # Anonymize names every record by the keyed hash of its raw id (pipeline.pii.fingerprint.record_key).
+    # Anonymize names every record by the keyed hash of its raw id (pipeline.fingerprint.record_key).
     others = json.loads(json.dumps(others))
     for record in [anonymized_pii, *anonymized_mails, *others]:
         record["id"] = record_key(TEST_KEY, record["id"])

@@ -32,10 +32,10 @@ from typer.testing import CliRunner
 from pipeline.cli import app
 from pipeline.io import RawRecord
 from pipeline.keys import PseudonymKey
-from pipeline.pii.analyzer import get_analyzer
-from pipeline.pii.anonymize import AnonymizeInput, anonymize_dataset, anonymize_record
-from pipeline.pii.policy import load_policy
-from pipeline.pii.scan import InputFile, ScanConfig, detect_findings, scan_files
+from pipeline.scan.analyzer import get_analyzer
+from pipeline.anonymize.stage import AnonymizeInput, anonymize_dataset, anonymize_record
+from pipeline.policy import load_policy
+from pipeline.scan.stage import InputFile, ScanConfig, detect_findings, scan_files
 
 REPO = Path(__file__).resolve().parents[1]
 KEY_HEX = "0f1e2d3c4b5a69788796a5b4c3d2e1f00112233445566778899aabbccddeeff0"

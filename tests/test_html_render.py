@@ -44,10 +44,10 @@ def make_scan_and_anonymize(root: Path, n_records: int = 60) -> dict[str, Path]:
     """Scan and anonymize a small sample corpus (plus two unreadable lines) with the real stage
     functions; returns the paths of the raw file, its gold labels and both report folders."""
     from pipeline.config import file_digest
-    from pipeline.pii.analyzer import get_analyzer
-    from pipeline.pii.anonymize import AnonymizeInput, anonymize_dataset
-    from pipeline.pii.policy import load_policy
-    from pipeline.pii.scan import InputFile, ScanConfig, scan_files
+    from pipeline.scan.analyzer import get_analyzer
+    from pipeline.anonymize.stage import AnonymizeInput, anonymize_dataset
+    from pipeline.policy import load_policy
+    from pipeline.scan.stage import InputFile, ScanConfig, scan_files
     from pipeline.sample import SampleConfig, write_sample
 
     raw_dir = root / "data" / "raw"
@@ -375,7 +375,7 @@ def test_evaluate_page_renders_in_chromium(browser, evaluate_page):
 
 def test_anonymize_page_never_shows_the_residual_record_ids():
     """residual.json names the records a failed re-scan found (ids only); the page shows counts."""
-    from pipeline.pii.anonymize_report import render_anonymize_report
+    from pipeline.anonymize.report import render_anonymize_report
 
     summary = {"lines": 3, "records": 3, "quarantined": 0, "kept": 1, "transformed": 1, "dropped": 1, "accounted": True,
                "dropped_by_reason": {"special_category": 1}, "actions": {"PERSON": {"pseudonymize": 2}},

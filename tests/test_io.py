@@ -330,7 +330,7 @@ def test_a_device_named_directly_is_refused(tmp_path):
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
 def test_discover_skips_non_regular_files_in_a_directory_and_says_so(tmp_path):
-    from pipeline.pii.scan import discover_inputs
+    from pipeline.io import discover_inputs
 
     (tmp_path / "a.jsonl").write_text(json.dumps(_chat("a")) + "\n", encoding="utf-8")
     os.mkfifo(tmp_path / "b.jsonl")

@@ -37,7 +37,7 @@ from pipeline.evaluate.targets import (
     split_ids,
 )
 from pipeline.io import InputError
-from pipeline.pii.fingerprint import record_key
+from pipeline.fingerprint import record_key
 from test_evaluate_helpers import (  # noqa: F401 - one_thread is an autouse fixture
     one_thread,
     PLANTED_EMAIL,

@@ -1,4 +1,4 @@
-"""The Turkish name recognizer (pipeline/pii/names.py): recall, precision, and the rules."""
+"""The Turkish name recognizer (pipeline/scan/names.py): recall, precision, and the rules."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ from conftest import presidio_engine_with
 from presidio_analyzer import RecognizerResult
 
 from pipeline.entities import PERSON
-from pipeline.pii import names
-from pipeline.pii.lexicons import LEXICON_DIR
-from pipeline.pii.names import TurkishNameRecognizer, build_ambiguity_list, load_gazetteer
-from pipeline.pii.text import APOSTROPHES, tr_lower
+from pipeline.scan import names
+from pipeline.lexicons import LEXICON_DIR
+from pipeline.lexicons import gazetteer
+from pipeline.lexicons.gazetteer import build_ambiguity_list, load_gazetteer
+from pipeline.scan.names import TurkishNameRecognizer
+from pipeline.text import APOSTROPHES, tr_lower
 
 
 @pytest.fixture(scope="module")
@@ -443,7 +445,7 @@ def test_gazetteer_is_built_once_per_process():
 
 def test_gazetteer_reads_the_ayikla_files_without_importing_the_package(monkeypatch):
     monkeypatch.setitem(sys.modules, "ayikla", None)  # any "import ayikla" now raises ImportError
-    given, surnames = names._name_sets()
+    given, surnames = gazetteer._name_sets()
     assert len(given) > 2000 and len(surnames) > 3000
 
 
@@ -482,10 +484,10 @@ def test_ascii_fold_of_a_common_word_makes_the_name_ambiguous():
 def test_ambiguity_list_file_is_in_step_with_its_inputs():
     on_disk = [
         tuple(line.split("\t"))
-        for line in (LEXICON_DIR / names.AMBIGUITY_FILE).read_text(encoding="utf-8").splitlines()
+        for line in (LEXICON_DIR / gazetteer.AMBIGUITY_FILE).read_text(encoding="utf-8").splitlines()
         if line and not line.startswith("#")
     ]
-    assert on_disk == build_ambiguity_list(), "run pipeline.pii.names.write_ambiguity_list() after editing a lexicon"
+    assert on_disk == build_ambiguity_list(), "run pipeline.lexicons.gazetteer.write_ambiguity_list() after editing a lexicon"
 
 
 def test_ambiguity_list_is_lower_case_turkish():

@@ -17,12 +17,12 @@ from stdnum import iban as std_iban, luhn
 from stdnum.tr import tckimlik
 
 from pipeline.keys import PseudonymKey
-from pipeline.pii.analyzer import get_analyzer
-from pipeline.pii.anonymize import AnonymizeInput, anonymize_dataset
-from pipeline.pii.fields import iter_fields
-from pipeline.pii.normalize import normalize, variants
-from pipeline.pii.policy import load_policy
-from pipeline.pii.scan import InputFile, ScanConfig, scan_files
+from pipeline.scan.analyzer import get_analyzer
+from pipeline.anonymize.stage import AnonymizeInput, anonymize_dataset
+from pipeline.fields import iter_fields
+from pipeline.normalize import normalize, variants
+from pipeline.policy import load_policy
+from pipeline.scan.stage import InputFile, ScanConfig, scan_files
 
 REPO = Path(__file__).resolve().parents[1]
 KEY = PseudonymKey(b"5b0c3e9a7f1d2468ace013579bdf2468a1c3e5f70b2d4f6081a3c5e7092b4d6f")
@@ -235,7 +235,7 @@ def test_the_leak_check_finds_values_in_their_common_forms():
 
 
 def test_a_deeply_nested_or_non_utf8_recognizer_file_is_a_clear_error(tmp_path):
-    from pipeline.pii.recognizers.yaml_patterns import RecognizerSpecError, yaml_recognizers
+    from pipeline.scan.recognizers.yaml_patterns import RecognizerSpecError, yaml_recognizers
 
     deep = tmp_path / "deep.yaml"
     deep.write_text("recognizers: " + "[" * 3000 + "]" * 3000 + "\n", encoding="utf-8")

@@ -61,7 +61,7 @@ def test_dvc_repro_builds_defaults_and_second_run_is_a_no_op(pipeline_copy):
     from leakcheck import found_in, searchable, survivors
 
     from pipeline.keys import load_pseudonym_key
-    from pipeline.pii.fingerprint import record_key
+    from pipeline.fingerprint import record_key
 
     outputs = train + (pipeline_copy / "data/anonymized/holdout.jsonl").read_text(encoding="utf-8")
     rows = [json.loads(line) for line in outputs.splitlines()]

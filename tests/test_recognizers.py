@@ -15,7 +15,7 @@ from stdnum import iban, luhn
 from stdnum.tr import tckimlik, vkn
 
 from pipeline import entities
-from pipeline.pii.recognizers import (
+from pipeline.scan.recognizers import (
     DEFAULT_PATTERNS_DIR,
     PaymentCardRecognizer,
     DateOfBirthRecognizer,
@@ -638,12 +638,12 @@ def test_turkish_recognizers_cover_the_turkish_identifiers():
 def test_package_with_its_yaml_covers_every_structured_entity_but_email_and_ip():
     covered = {entity for r in package_recognizers() for entity in r.supported_entities}
     assert covered == set(entities.ENTITY_TYPES) - {
-        entities.PERSON,  # names: pipeline.pii.names
-        entities.LOCATION,  # LOCATION, ORGANIZATION, NRP, DATE_TIME: spaCy NER (pipeline.pii.ner)
+        entities.PERSON,  # names: pipeline.scan.names
+        entities.LOCATION,  # LOCATION, ORGANIZATION, NRP, DATE_TIME: spaCy NER (pipeline.scan.ner)
         entities.ORGANIZATION,
         entities.NRP,
         entities.DATE_TIME,
-        entities.EMAIL_ADDRESS,  # Presidio's, made offline in pipeline.pii.offline
+        entities.EMAIL_ADDRESS,  # Presidio's, made offline in pipeline.scan.offline
         entities.IP_ADDRESS,  # Presidio's IpRecognizer
     }
 
@@ -703,6 +703,6 @@ def test_default_patterns_dir_is_the_repository_policies():
 @pytest.mark.parametrize("text,plate", [("merhaba, 67v2299 plakalı aracımı satıyorum", "67v2299"),
                                         ("Eşim de 46 m 63957 plakalı araçla gelecek", "46 m 63957")])
 def test_lowercase_unit_letter_plate_counts_next_to_the_word_plaka(text, plate):
-    from pipeline.pii.recognizers import TrLicensePlateRecognizer
+    from pipeline.scan.recognizers import TrLicensePlateRecognizer
 
     assert [text[r.start:r.end] for r in TrLicensePlateRecognizer().analyze(text, [])] == [plate]

@@ -24,7 +24,7 @@ from stdnum import iban, luhn
 from stdnum.tr import tckimlik, vkn
 
 from pipeline import entities as E
-from pipeline.pii.text import APOSTROPHES, has_context, tr_lower
+from pipeline.text import APOSTROPHES, has_context, tr_lower
 from pipeline.sample import SampleConfig, SampleResult, generate_sample, write_sample
 from pipeline.sample import addresses, builder, corpus, identifiers, people, scenarios, special
 from pipeline.sample.identifiers import PUBLIC_NUMBERS

@@ -12,8 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline.keys import PseudonymKey
-from pipeline.pii.fingerprint import fingerprint, record_key
-from pipeline.pii.scan import InputFile, QuarantineLimitExceeded, ScanConfig, scan_files
+from pipeline.fingerprint import fingerprint, record_key
+from pipeline.scan.stage import InputFile, QuarantineLimitExceeded, ScanConfig, scan_files
 from pipeline.sample import SampleConfig, write_sample
 
 REPO = Path(__file__).resolve().parents[1]

@@ -1,4 +1,4 @@
-"""Special categories (pipeline/pii/special.py): a cue attributed to a person is a finding;
+"""Special categories (pipeline/scan/special.py): a cue attributed to a person is a finding;
 the same words in general talk are not."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from conftest import presidio_engine_with
 from presidio_analyzer import RecognizerResult
 
 from pipeline.entities import SPECIAL_CATEGORIES, special_type
-from pipeline.pii.special import CueLexiconError, SpecialCategoryRecognizer, load_cues
+from pipeline.scan.special import CueLexiconError, SpecialCategoryRecognizer, load_cues
 
 ALL = [special_type(c) for c in SPECIAL_CATEGORIES]
 

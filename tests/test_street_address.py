@@ -13,7 +13,7 @@ import pytest
 from presidio_analyzer import RecognizerRegistry
 
 from pipeline import entities
-from pipeline.pii.recognizers import StreetAddressRecognizer, street_address_recognizer
+from pipeline.scan.recognizers import StreetAddressRecognizer, street_address_recognizer
 
 
 @pytest.fixture(scope="module")

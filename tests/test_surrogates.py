@@ -17,9 +17,9 @@ from stdnum.tr import tckimlik, vkn
 
 from pipeline.entities import ENTITY_TYPES
 from pipeline.keys import PseudonymKey
-from pipeline.pii import surrogates
-from pipeline.pii.surrogates import generalize, mask, placeholder, pseudonymize
-from pipeline.pii.text import tr_lower, tr_title, tr_upper
+from pipeline.anonymize import surrogates
+from pipeline.anonymize.surrogates import generalize, mask, placeholder, pseudonymize
+from pipeline.text import tr_lower, tr_title, tr_upper
 
 KEY = PseudonymKey(b"test-key-0123456789abcdef-0123456")
 OTHER_KEY = PseudonymKey(b"another-key-0123456789abcdef-0123")
@@ -64,7 +64,7 @@ def test_same_value_in_any_spelling_gets_the_same_surrogate(entity_type, spellin
         "PERSON": lambda s: " ".join(tr_lower(s).split()),
         "EMAIL_ADDRESS": str.casefold,
         "IBAN_CODE": lambda s: re.sub(r"\W", "", s).upper(),
-        "DATE_OF_BIRTH": lambda s: surrogates._parse_date(s).date,
+        "DATE_OF_BIRTH": lambda s: surrogates.dates._parse_date(s).date,
     }[entity_type]
     results = {canonical(pseudonymize(KEY, entity_type, s)) for s in spellings}
     assert len(results) == 1, results
@@ -353,7 +353,7 @@ def test_a_name_never_maps_to_itself(data):
 def test_dates_keep_their_format_and_change(written):
     new = pseudonymize(KEY, "DATE_OF_BIRTH", written)
     assert new != written
-    old_date, new_date = surrogates._parse_date(written), surrogates._parse_date(new)
+    old_date, new_date = surrogates.dates._parse_date(written), surrogates.dates._parse_date(new)
     assert new_date is not None and new_date.kind == old_date.kind
     assert re.sub(r"[^\W\d_]+", "a", shape(new)) == re.sub(r"[^\W\d_]+", "a", shape(written))
     assert new_date.date < old_date.date  # a birth date only moves back: never in the future
@@ -363,13 +363,13 @@ def test_date_shift_is_between_30_and_3650_days():
     for day in range(1, 29):
         written = f"{day:02d}.06.1990"
         new = pseudonymize(KEY, "DATE_TIME", written)
-        shift = surrogates._parse_date(written).date - surrogates._parse_date(new).date
+        shift = surrogates.dates._parse_date(written).date - surrogates.dates._parse_date(new).date
         assert 30 <= abs(shift.days) <= 3650
 
 
 def test_month_names_stay_in_their_language_and_case():
     assert re.fullmatch(r"\d{1,2} [A-ZÇĞİÖŞÜ]+ \d{4}", pseudonymize(KEY, "DATE_TIME", "12 MART 1985"))
-    turkish = {tr_title(m) for m in surrogates._TR_MONTHS}
+    turkish = {tr_title(m) for m in surrogates.dates._TR_MONTHS}
     english = {dt.date(2000, m, 1).strftime("%B") for m in range(1, 13)}
     assert pseudonymize(KEY, "DATE_TIME", "12 Mart 1985").split()[1] in turkish
     assert pseudonymize(KEY, "DATE_TIME", "March 12, 1985").split()[0] in english
@@ -405,13 +405,13 @@ def test_text_typed_without_turkish_letters_is_answered_without_them_and_only_th
     assert pseudonymize(KEY, "ADDRESS", "Ataturk Mah. Gazi Cad. No:12 Cankaya/Ankara").isascii()
     assert pseudonymize(KEY, "ORGANIZATION", "Ege Gida A.S.").startswith("Ornek ")
     # Correct Turkish that happens to be ASCII is not "typed without diacritics".
-    assert not surrogates._typed_without_diacritics("Gazi Mahallesi Lale Sokak Kat 3 Daire 5")
-    assert surrogates._typed_without_diacritics("GAZI MAH. ISTANBUL")
+    assert not surrogates.places._typed_without_diacritics("Gazi Mahallesi Lale Sokak Kat 3 Daire 5")
+    assert surrogates.places._typed_without_diacritics("GAZI MAH. ISTANBUL")
 
 
 def test_locations_and_organisations_get_locale_matching_stand_ins():
-    assert pseudonymize(KEY, "LOCATION", "Ankara") in surrogates._province_names()
-    assert pseudonymize(KEY, "LOCATION", "Paris") in surrogates._EN_CITIES
+    assert pseudonymize(KEY, "LOCATION", "Ankara") in surrogates.places._province_names()
+    assert pseudonymize(KEY, "LOCATION", "Paris") in surrogates.places._EN_CITIES
     assert re.fullmatch(r"Örnek \w+ \w+ A\.Ş\.", pseudonymize(KEY, "ORGANIZATION", "Ege Gıda A.Ş."))
     assert re.fullmatch(r"Example \w+ \w+ Inc\.", pseudonymize(KEY, "ORGANIZATION", "Acme Inc."))
 

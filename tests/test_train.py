@@ -299,10 +299,10 @@ def default_inputs(tmp_path_factory):
     from pipeline.base import build_base
     from pipeline.config import BaseParams, SampleParams
     from pipeline.keys import PseudonymKey
-    from pipeline.pii.analyzer import get_analyzer
-    from pipeline.pii.anonymize import AnonymizeInput, anonymize_dataset
-    from pipeline.pii.policy import load_policy
-    from pipeline.pii.scan import InputFile, ScanConfig, scan_files
+    from pipeline.scan.analyzer import get_analyzer
+    from pipeline.anonymize.stage import AnonymizeInput, anonymize_dataset
+    from pipeline.policy import load_policy
+    from pipeline.scan.stage import InputFile, ScanConfig, scan_files
     from pipeline.sample import SampleConfig, write_sample
 
     root = tmp_path_factory.mktemp("defaults")

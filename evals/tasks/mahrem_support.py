@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 
-from pipeline.pii.language import detect_language
+from pipeline.scan.language import detect_language
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _ROLE_MARKUP = re.compile(

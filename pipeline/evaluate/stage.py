@@ -39,7 +39,7 @@ class EvalResult:
 
 
 def _check_inputs(data_dir: Path, raw_inputs: list[Path], findings: Path, mmlu: Path, tasks_dir: Path) -> list[Path]:
-    from pipeline.pii.scan import discover_inputs
+    from pipeline.io import discover_inputs
 
     for name in ("train.jsonl", "holdout.jsonl"):
         if not (Path(data_dir) / name).is_file():

@@ -32,8 +32,8 @@ from typing import Any
 from pipeline import entities as E
 from pipeline.io import InputError, iter_jsonl, read_records
 from pipeline.keys import PseudonymKey
-from pipeline.pii.fingerprint import normalize, record_key
-from pipeline.pii.text import tr_lower, tr_title, tr_upper
+from pipeline.fingerprint import normalize, record_key
+from pipeline.text import tr_lower, tr_title, tr_upper
 
 DIGIT_TYPES = {E.TR_NATIONAL_ID, E.TR_TAX_ID, E.CREDIT_CARD, E.PHONE_NUMBER}
 COMPACT_TYPES = {E.IBAN_CODE, E.TR_LICENSE_PLATE, E.PASSPORT}
@@ -167,7 +167,7 @@ def collect_targets(
     drops spans that end beyond them: training truncated those away, so the model never saw
     them and "extracting" them tests nothing. ``key`` is the pseudonym key the scan and
     anonymize ran with: findings and the anonymized data name records by
-    :func:`~pipeline.pii.fingerprint.record_key` of their raw id (``None``: by the raw id).
+    :func:`~pipeline.fingerprint.record_key` of their raw id (``None``: by the raw id).
     """
     types = list(dict.fromkeys(types))
     by_record = load_findings(findings, types)

@@ -226,7 +226,7 @@ def signoff(
             + "\nRe-run the pipeline (`dvc repro evaluate signoff`); never edit a report."
         )
 
-    from pipeline.pii.policy import load_policy
+    from pipeline.policy import load_policy
 
     anonymization = load_policy(evidence.policy_file)
     actions = {t: r.action.value for t, r in anonymization.policy.entities.items()}

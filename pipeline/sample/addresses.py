@@ -18,7 +18,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from pipeline.pii.text import tr_lower
+from pipeline.text import tr_lower
 
 # (province, plate code, district) — real pairs.
 DISTRICTS = (

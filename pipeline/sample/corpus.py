@@ -34,7 +34,7 @@ from typing import Any
 
 from pipeline import entities as E
 from pipeline.io import atomic_write, dumps
-from pipeline.pii.text import tr_lower, tr_upper
+from pipeline.text import tr_lower, tr_upper
 from pipeline.sample import identifiers as ids
 from pipeline.sample.addresses import new_address, spell_address
 from pipeline.sample.builder import Fragment, Message, Slot, Tagged

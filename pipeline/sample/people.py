@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from faker import Faker
 
-from pipeline.pii.text import tr_lower
+from pipeline.text import tr_lower
 
 COMMON_FEMALE = (
     "Ayşe", "Fatma", "Emine", "Hatice", "Zeynep", "Elif", "Merve", "Büşra", "Esra", "Özlem", "Selin", "Ebru",

@@ -49,7 +49,7 @@ from pipeline.train.data import epoch_batches
 
 SEEN_SCHEMA_VERSION = 1
 CANARY_SOURCE = "canary"
-# "<canary id>-copy<k>", the canary id being "canary-r<repetitions>-<index>" (pipeline/pii/anonymize.py).
+# "<canary id>-copy<k>", the canary id being "canary-r<repetitions>-<index>" (pipeline/anonymize/stage.py).
 _CANARY_COPY = re.compile(r"^(?P<canary>canary-.+)-copy(?P<copy>\d+)$")
 _RERUN = "Re-run `mahrem train` (`dvc repro train`) so that it is written again for the current data."
 

@@ -1,1 +1,0 @@
-"""Personal-data detection (Presidio + Turkish recognizers), special categories, scan and anonymization."""

@@ -1,0 +1,121 @@
+"""Presidio recognizers for the structured identifiers in Turkish (and English) text.
+
+One module per identifier, each in python-stdnum's shape (what the number is, who
+issues it, examples that are doctests):
+
+* :mod:`.tckn` → TR_NATIONAL_ID: NVİ checksum, any grouping ("123 456 789 50");
+* :mod:`.vkn` → TR_TAX_ID: check digit, and a tax cue is required;
+* :mod:`.iban` → IBAN_CODE: mod-97 and country structure, Turkish ones in any case;
+* :mod:`.phone` → PHONE_NUMBER: ``phonenumbers`` VALID, call-centre/0850/short codes skipped;
+* :mod:`.license_plate` → TR_LICENSE_PLATE: province 01–81 and letter/digit groups;
+* :mod:`.date_of_birth` → DATE_OF_BIRTH: an existing date next to a birth cue;
+* :mod:`.address` → ADDRESS: chained Mah./Cad./Sok./No:/Daire/ilçe-il parts;
+* :mod:`.credit_card` → CREDIT_CARD: Luhn and issuer prefix, Troy (9792) included;
+* :mod:`.url` → URL: scheme, ``www.`` or a bare host on a public suffix;
+* :mod:`.street_address` → ADDRESS: international street lines ("58 Harrow Avenue",
+  "Via Garibaldi 87", "Lindenstrasse 19", "PSC 4471, Box 2206 / APO AE 09012") with the
+  unit, city, region, country and postcode that follow them.
+
+PASSPORT is data, not code: ``policies/recognizers/tr_patterns.yaml``, loaded with
+:func:`yaml_recognizers` together with any recognizer a user adds there.
+
+None of these touches the network or spaCy; each scores its matches itself, context
+included (see :mod:`.base`), and names itself in ``recognition_metadata["recognizer_name"]``
+and ``analysis_explanation.recognizer``.
+
+>>> from presidio_analyzer import RecognizerRegistry
+>>> registry = RecognizerRegistry(recognizers=[*turkish_recognizers(), card_recognizer(), url_recognizer()])
+>>> sorted({entity for r in registry.recognizers for entity in r.supported_entities})  # doctest: +NORMALIZE_WHITESPACE
+['ADDRESS', 'CREDIT_CARD', 'DATE_OF_BIRTH', 'IBAN_CODE', 'PHONE_NUMBER', 'TR_LICENSE_PLATE',
+ 'TR_NATIONAL_ID', 'TR_TAX_ID', 'URL']
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from presidio_analyzer import EntityRecognizer
+
+from pipeline.scan.recognizers.address import TrAddressRecognizer
+from pipeline.scan.recognizers.base import CueRecognizer, Detection
+from pipeline.scan.recognizers.credit_card import PaymentCardRecognizer
+from pipeline.scan.recognizers.date_of_birth import DateOfBirthRecognizer
+from pipeline.scan.recognizers.iban import IbanCodeRecognizer
+from pipeline.scan.recognizers.license_plate import TrLicensePlateRecognizer
+from pipeline.scan.recognizers.phone import TrPhoneRecognizer
+from pipeline.scan.recognizers.street_address import StreetAddressRecognizer
+from pipeline.scan.recognizers.tckn import TcKimlikRecognizer
+from pipeline.scan.recognizers.url import TrUrlRecognizer
+from pipeline.scan.recognizers.vkn import VergiKimlikRecognizer
+from pipeline.scan.recognizers.yaml_patterns import ContextPatternRecognizer, RecognizerSpecError, yaml_recognizers
+
+# policies/recognizers/ of this checkout (the scan stage takes its directory from its config).
+DEFAULT_PATTERNS_DIR = Path(__file__).resolve().parents[3] / "policies" / "recognizers"
+
+__all__ = [
+    "DEFAULT_PATTERNS_DIR",
+    "ContextPatternRecognizer",
+    "CueRecognizer",
+    "DateOfBirthRecognizer",
+    "Detection",
+    "IbanCodeRecognizer",
+    "PaymentCardRecognizer",
+    "RecognizerSpecError",
+    "StreetAddressRecognizer",
+    "TcKimlikRecognizer",
+    "TrAddressRecognizer",
+    "TrLicensePlateRecognizer",
+    "TrPhoneRecognizer",
+    "TrUrlRecognizer",
+    "VergiKimlikRecognizer",
+    "card_recognizer",
+    "street_address_recognizer",
+    "turkish_recognizers",
+    "url_recognizer",
+    "yaml_recognizers",
+]
+
+
+def turkish_recognizers(
+    supported_language: str = "en", phone_regions: tuple[str, ...] = ("TR",)
+) -> list[EntityRecognizer]:
+    """The Turkish-identifier recognizers of this package, ready to add to a Presidio RecognizerRegistry.
+
+    ``phone_regions``: countries whose national phone formats are searched besides numbers
+    written with "+" or "00" (English text: add "US", "GB", …).
+
+    TCKN, VKN, IBAN (Turkish and foreign), phone, plate, date of birth, address. The
+    package's other recognizers have their own constructors because each replaces a
+    Presidio recognizer of the same entity — :func:`card_recognizer`,
+    :func:`url_recognizer` — and the YAML-defined ones (PASSPORT, users' own) come from
+    :func:`yaml_recognizers`.
+    """
+    return [
+        TcKimlikRecognizer(supported_language=supported_language),
+        VergiKimlikRecognizer(supported_language=supported_language),
+        IbanCodeRecognizer(supported_language=supported_language),
+        TrPhoneRecognizer(supported_language=supported_language, regions=phone_regions),
+        TrLicensePlateRecognizer(supported_language=supported_language),
+        DateOfBirthRecognizer(supported_language=supported_language),
+        TrAddressRecognizer(supported_language=supported_language),
+    ]
+
+
+def card_recognizer(supported_language: str = "en") -> PaymentCardRecognizer:
+    """The card recognizer to use instead of Presidio's ``CreditCardRecognizer`` (which misses Troy)."""
+    return PaymentCardRecognizer(supported_language=supported_language)
+
+
+def url_recognizer(supported_language: str = "en") -> TrUrlRecognizer:
+    """The URL recognizer to use instead of Presidio's ``UrlRecognizer`` (which fires inside addresses)."""
+    return TrUrlRecognizer(supported_language=supported_language)
+
+
+def street_address_recognizer(supported_language: str = "en") -> StreetAddressRecognizer:
+    """The recognizer for international (non-Turkish) street addresses, entity ADDRESS.
+
+    Its own constructor because it is meant for text in the languages those addresses are
+    written in (English by default), next to :class:`TrAddressRecognizer` rather than in
+    :func:`turkish_recognizers`.
+    """
+    return StreetAddressRecognizer(supported_language=supported_language)

@@ -1,0 +1,61 @@
+"""Vergi Kimlik Numarası (VKN, Turkish tax identification number) → ``TR_TAX_ID``.
+
+The 10-digit number the Revenue Administration (Gelir İdaresi Başkanlığı) gives to
+companies and to sole traders; its last digit is a check digit
+(``stdnum.tr.vkn``): https://ivd.gib.gov.tr/ . One random 10-digit number in ten
+passes that check, so a value is only reported next to a cue ("VKN", "vergi no",
+"vergi kimlik", "tax id") — without one it is just a number.
+
+>>> recognizer = VergiKimlikRecognizer()
+>>> [(r.start, r.end, r.score) for r in recognizer.analyze("Vergi no: 4540536920", [])]
+[(10, 20, 0.9)]
+>>> recognizer.analyze("Sipariş 4540536920 kargoda", [])  # no cue
+[]
+>>> recognizer.analyze("VKN 4540536921", [])  # wrong check digit
+[]
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from stdnum.tr import vkn
+
+from pipeline.entities import TR_TAX_ID
+from pipeline.scan.recognizers.base import DIGIT_SEPARATORS, CueRecognizer, Detection, accepted_matches
+
+_SEP = f"[{DIGIT_SEPARATORS}]"
+VKN_PATTERN = re.compile(
+    rf"(?<!\d)\d{{10}}(?!\d)"
+    rf"|(?<!\d)(?<!\d{_SEP})\d(?:{_SEP}?\d){{9}}(?!{_SEP}?\d)"
+)
+
+
+class VergiKimlikRecognizer(CueRecognizer):
+    """Finds tax numbers that pass the VKN check digit and stand next to a tax cue."""
+
+    ENTITY = TR_TAX_ID
+    REQUIRES_CUE = True
+    SCORE_WITH_CONTEXT = 0.9
+    CUES = (
+        "vkn",
+        "vergi no",
+        "vergi num",
+        "vergi kimlik",
+        "vergi dairesi",
+        "vergi numarası",
+        "vergi numarasi",
+        "tax id",
+        "tax number",
+        "tax identification",
+    )
+
+    def find(self, text: str) -> Iterator[Detection]:
+        def accept(match: re.Match[str]) -> Detection | None:
+            start, end = match.span()
+            if not vkn.is_valid(re.sub(r"\D", "", match.group())) or not self.has_cue(text, start, end):
+                return None
+            return Detection(start, end, self.SCORE_WITH_CONTEXT, "vkn", True)
+
+        return accepted_matches(VKN_PATTERN, text, accept)
