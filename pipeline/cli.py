@@ -421,23 +421,6 @@ def audit(
     _run_scan(inputs, out, config, policy_file, catalog_check=False)
 
 
-def _anonymize_inputs(config: ScanParams):
-    from pipeline.catalog import load_catalog
-    from pipeline.anonymize.stage import AnonymizeInput
-    from pipeline.io import discover_inputs
-    from pipeline.text import tr_lower
-
-    catalog = load_catalog()
-    inputs = []
-    for path in discover_inputs([Path(p) for p in config.inputs], on_skip=_warn_skipped):
-        name, source = catalog.require_training_basis(path)
-        allow = frozenset(tr_lower(n) for n in source.controller.public_names)
-        inputs.append(AnonymizeInput(path, name, source.special_categories.allowed, allow))
-    if not inputs:
-        raise InputError(f"no JSONL input found in {', '.join(config.inputs)}.")
-    return inputs
-
-
 @_command(rich_help_panel="Pipeline stages")
 def anonymize(
     findings: Annotated[Path, typer.Option(help="The scan's findings.")] = Path("reports/scan/findings.jsonl"),
@@ -457,32 +440,15 @@ def anonymize(
     write anything if blocked personal data remains, splits train/holdout by a hash of the
     record id and plants canaries in train for the leak probes.
     """
-    from pipeline.keys import load_pseudonym_key
-    from pipeline.scan.analyzer import get_analyzer
-    from pipeline.anonymize.stage import anonymize_dataset
-    from pipeline.anonymize.erasure import load_erasures
-    from pipeline.policy import load_policy
+    from pipeline.anonymize.run import run_anonymize
 
     config = load_params("scan", ScanParams, params)
-    policy = load_policy(policy_path(params))
     check_output_dir(data_out, "--data-out")
     check_output_dir(report_out, "--report-out")
-    inputs = _anonymize_inputs(config)
-    if not findings.exists():
-        raise InputError(f"{findings}: no such file. Run `mahrem scan` (or `dvc repro scan`) first.")
-    reason = not_regular_reason(findings)
-    if reason is not None:
-        raise InputError(f"--findings {findings}: {reason}.")
-    key = load_pseudonym_key()
-    erasures = load_erasures(erasure)
-    erasures.check_key(key)
-    with console.status("anonymize: loading the analyzer for the residual re-scan"):
-        analyzer = get_analyzer(config.recognizers if Path(config.recognizers).is_dir() else None, config.min_score)
-    with console.status("anonymize: applying the policy, de-duplicating, re-scanning"):
-        result = anonymize_dataset(
-            inputs, findings, data_out, report_out, policy, key, analyzer.analyze,
-            erased=erasures.fingerprints, erasure_digest=erasures.digest,
-        )
+    result = run_anonymize(
+        config, policy_path(params), findings, data_out, report_out, erasure,
+        on_skip=_warn_skipped, status=console.status,
+    )
     s = result.summary
     console.print(
         f"[green]anonymize:[/] {s['records']:,} records → {s['transformed']:,} transformed, {s['kept']:,} kept, "
@@ -542,7 +508,7 @@ def forget(
         for path, n in hits.items():
             if n:
                 console.print(f"{_p(path)}: {n} record(s) held it", highlight=False)
-        console.print("[dim]Released bundles are listed here once signoff records fingerprints (issue #7).[/]")
+        console.print("[dim]Only the scan reports are searched; released bundles are not (yet) indexed by fingerprint.[/]")
         return
     added = record_request(erasure, key, entity_type, values, reference=reference)
     console.print(
@@ -567,75 +533,27 @@ def redact(
     """
     import sys
 
-    from pipeline.io import RawRecord, read_records
-    from pipeline.keys import load_pseudonym_key
-    from pipeline.scan.analyzer import get_analyzer
-    from pipeline.anonymize.stage import anonymize_record
-    from pipeline.policy import load_policy
-    from pipeline.scan.stage import detect_findings
-    from pipeline.io import dumps
+    from pipeline.anonymize.redact import Redactor
+    from pipeline.io import atomic_write
 
     config = load_params("scan", ScanParams, params) if Path(params).exists() else ScanParams()
-    loaded = load_policy(policy or (policy_path(params) if Path(params).exists() else Path("policies/kvkk.yaml")))
-    key = load_pseudonym_key(quiet=False)
-    recognizers = config.recognizers if Path(config.recognizers).is_dir() else None
-    analyzer = get_analyzer(recognizers, config.min_score)
-    dropped = quarantined = 0
-
-    def process(records: list[RawRecord]):
-        batch = [(r.id, list(r.fields())) for r in records]
-        for record, found in zip(records, detect_findings(analyzer, key, batch)):
-            yield anonymize_record(record, found, loaded.policy, key, special_allowed=False)
-
+    policy_file = policy or (policy_path(params) if Path(params).exists() else Path("policies/kvkk.yaml"))
+    redactor = Redactor(config, policy_file)
     if out != "-":
         check_output_file(out, "--out")
     if input == "-":
         # Bytes, decoded line by line: one line that is not UTF-8 becomes a notice in its
         # place (one output line per input line still holds) instead of ending the run.
         stream = getattr(sys.stdin, "buffer", None)
-        raw_lines = list(stream) if stream is not None else [line.encode("utf-8") for line in sys.stdin]
-        texts: list[str | None] = []
-        for raw in raw_lines:
-            try:
-                texts.append(raw.decode("utf-8").rstrip("\r\n"))
-            except UnicodeDecodeError:
-                texts.append(None)
-        records = [RawRecord({"id": str(i), "text": t}, "<stdin>", i + 1) for i, t in enumerate(texts) if t is not None]
-        outcomes = iter(process(records))
-        rows = []
-        for i, text in enumerate(texts):
-            if text is None:
-                quarantined += 1
-                rows.append(f"[line {i + 1} quarantined: not valid UTF-8]")
-                continue
-            outcome = next(outcomes)
-            if outcome.data is None:
-                dropped += 1
-                rows.append(f"[record dropped: {outcome.reason}]")
-            else:
-                rows.append(outcome.data["text"])
-        text_out = "\n".join(rows) + ("\n" if rows else "")
+        result = redactor.lines(list(stream) if stream is not None else [line.encode("utf-8") for line in sys.stdin])
     else:
-        def count(_entry) -> None:
-            nonlocal quarantined
-            quarantined += 1
-
-        records = list(read_records(Path(input), count))
-        rows = []
-        for outcome in process(records):
-            if outcome.data is None:
-                dropped += 1
-            else:
-                rows.append(dumps(outcome.data))
-        text_out = "\n".join(rows) + ("\n" if rows else "")
+        result = redactor.file(Path(input))
     if out == "-":
-        sys.stdout.write(text_out)
+        sys.stdout.write(result.text)
     else:
-        from pipeline.io import atomic_write
-
         with atomic_write(out) as handle:
-            handle.write(text_out)
-    console.print(f"[green]redact:[/] {len(rows)} written, {dropped} dropped, {quarantined} quarantined.")
+            handle.write(result.text)
+    console.print(f"[green]redact:[/] {len(result.rows)} written, {result.dropped} dropped, {result.quarantined} quarantined.")
 
 
 DtypeOption = Annotated[
