@@ -182,7 +182,7 @@ def chromium_or_skip() -> str:
 @pytest.fixture(scope="module")
 def browser():
     executable = chromium_or_skip()
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is missing: pip install -e '.[dev]'")
+    from playwright import sync_api  # a dev dependency (`make install`): missing means a broken install, not a skip
     with sync_api.sync_playwright() as playwright:
         # Playwright's own browser download is not needed: Debian's Chromium is driven directly.
         chromium = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
