@@ -56,26 +56,28 @@ def validation_message(path: Path | str, exc: ValidationError, prefix: str = "")
     return "\n".join(lines)
 
 
-def read_yaml(path: Path | str) -> Any:
+def read_yaml(path: Path | str, error: type[Exception] = ConfigError) -> Any:
+    """The YAML document of ``path``; every way the file can be unreadable is an ``error``
+    naming the file (and the line of a syntax error), never a traceback."""
     path = Path(path)
     if not path.exists():
-        raise ConfigError(f"{path}: file not found. Create it (see README.md, 'Policies') or pass the right path.")
+        raise error(f"{path}: file not found. Create it (see README.md, 'Policies') or pass the right path.")
     from pipeline.io import not_regular_reason
 
     reason = not_regular_reason(path)  # stat, never open: a FIFO given as a config must not block
     if reason is not None:
-        raise ConfigError(f"{path}: {reason}. Pass a YAML file.")
+        raise error(f"{path}: {reason}. Pass a YAML file.")
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not UTF-8 text. Save it as UTF-8.") from None
+    except UnicodeDecodeError as exc:
+        raise error(f"{path}: not UTF-8 text (bad byte at offset {exc.start}). Save it as UTF-8.") from None
     except RecursionError:  # PyYAML recurses per nesting level; a hostile file exhausts it
-        raise ConfigError(f"{path}: nested too deeply to be a configuration file.") from None
+        raise error(f"{path}: nested too deeply to be a configuration file.") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or "malformed YAML"
-        raise ConfigError(f"{path}: YAML syntax error{where}: {problem}.") from None
+        raise error(f"{path}: YAML syntax error{where}: {problem}.") from None
 
 
 def parse_model(model: type[M], data: Any, path: Path | str, prefix: str = "") -> M:

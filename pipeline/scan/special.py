@@ -54,9 +54,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
 from presidio_analyzer import AnalysisExplanation, EntityRecognizer, RecognizerResult
 
+from pipeline.config import read_yaml
 from pipeline.entities import PERSON, SPECIAL_CATEGORIES, special_type
 from pipeline.lexicons import fold, lexicon_path
 from pipeline.scan.names import TurkishNameRecognizer
@@ -123,14 +123,7 @@ def _parse_words(phrase: str, form: str, where: str) -> tuple[CueWord, ...]:
 def load_cues(path: Path | None = None) -> tuple[Cue, ...]:
     """Parse and validate the cue lexicon; errors name the file, the category and the entry."""
     path = path or lexicon_path(CUE_FILE)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise CueLexiconError(f"{path}: not valid YAML: {exc}") from exc
-    except RecursionError:
-        raise CueLexiconError(f"{path}: nested too deeply to be a cue lexicon") from None
-    except UnicodeDecodeError as exc:
-        raise CueLexiconError(f"{path}: not UTF-8 (bad byte at offset {exc.start}); save it as UTF-8") from None
+    data = read_yaml(path, error=CueLexiconError)
     if not isinstance(data, dict):
         raise CueLexiconError(f"{path}: expected a mapping of category → list of cues")
     unknown = sorted(set(data) - set(SPECIAL_CATEGORIES))

@@ -47,8 +47,8 @@ from pathlib import Path
 from typing import Any
 
 import regex
-import yaml
 
+from pipeline.config import read_yaml
 from pipeline.scan.recognizers.base import CueRecognizer, Detection
 
 PRESIDIO_DEFAULT_FLAGS = regex.DOTALL | regex.MULTILINE | regex.IGNORECASE
@@ -126,14 +126,7 @@ def yaml_recognizers(path_or_dir: str | Path, supported_language: str = "en") ->
         raise FileNotFoundError(f"recognizer YAML not found: {path} (give a .yaml file or a directory of them)")
     recognizers: list[ContextPatternRecognizer] = []
     for file in files:
-        try:
-            document = yaml.safe_load(file.read_text(encoding="utf-8"))
-        except yaml.YAMLError as error:
-            raise RecognizerSpecError(f"{file}: not valid YAML: {error}") from error
-        except RecursionError:
-            raise RecognizerSpecError(f"{file}: nested too deeply to be a recognizer file") from None
-        except UnicodeDecodeError as error:
-            raise RecognizerSpecError(f"{file}: not UTF-8 (bad byte at offset {error.start}); save it as UTF-8") from None
+        document = read_yaml(file, error=RecognizerSpecError)
         if not isinstance(document, dict) or not isinstance(document.get("recognizers"), list):
             raise RecognizerSpecError(f"{file}: expected a top-level 'recognizers:' list")
         for index, entry in enumerate(document["recognizers"]):
