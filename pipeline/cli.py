@@ -404,7 +404,7 @@ def audit(
     inputs: Annotated[list[Path], typer.Argument(help="JSONL files (raw record format) or directories.")],
     out: Annotated[Path, typer.Option(help="Directory for the audit report.")] = Path("reports/audit"),
     workers: Annotated[int, typer.Option(min=0, help="Processes (0 = all cores).")] = 0,
-    policy: Annotated[Path | None, typer.Option(help="Policy file (default: params.yaml's policy).")] = None,
+    policy: Annotated[Path | None, typer.Option(help="Policy file (default: params.yaml's policy; without one, the KVKK policy shipped in the package).")] = None,
     params: ParamsOption = PARAMS_FILE,
 ) -> None:
     """Write the PII audit report for any dataset, without the catalog check.
@@ -416,7 +416,9 @@ def audit(
     if Path(params).exists():
         config, policy_file = load_params("scan", ScanParams, params), policy or policy_path(params)
     else:
-        config, policy_file = ScanParams(), policy or Path("policies/kvkk.yaml")
+        from pipeline.policies_default import KVKK_POLICY
+
+        config, policy_file = ScanParams(), policy or KVKK_POLICY
     config = config.model_copy(update={"workers": workers})
     _run_scan(inputs, out, config, policy_file, catalog_check=False)
 
@@ -537,7 +539,9 @@ def redact(
     from pipeline.io import atomic_write
 
     config = load_params("scan", ScanParams, params) if Path(params).exists() else ScanParams()
-    policy_file = policy or (policy_path(params) if Path(params).exists() else Path("policies/kvkk.yaml"))
+    from pipeline.policies_default import KVKK_POLICY
+
+    policy_file = policy or (policy_path(params) if Path(params).exists() else KVKK_POLICY)
     redactor = Redactor(config, policy_file)
     if out != "-":
         check_output_file(out, "--out")

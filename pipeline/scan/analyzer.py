@@ -10,7 +10,8 @@ What differs from Presidio's defaults, and why:
 * **Only recognizers that matter here.** No US driver-licence or bank-routing patterns
   on Turkish chat; the Turkish identifiers, names, addresses and special categories are
   ours (:mod:`pipeline.scan.recognizers`, :mod:`pipeline.scan.names`,
-  :mod:`pipeline.scan.special`), plus user recognizers from ``policies/recognizers/*.yaml``.
+  :mod:`pipeline.scan.special`), plus the packaged YAML pattern recognizers (``pipeline/scan/recognizers/defaults/``: the
+  passport) and the user's own from ``policies/recognizers/*.yaml``.
 * **Batched NLP.** spaCy runs through ``nlp.pipe`` over a batch of fields with only its
   NER (no tagger, lemmatizer or parser), and the engine is built once per process.
 * **No network.** No model download (the spaCy model is a wheel) and no public-suffix
@@ -108,10 +109,10 @@ def _recognizers(language: str, recognizer_dir: Path | None):
     from pipeline.scan.offline import offline_email_recognizer
     from pipeline.scan.recognizers import (
         card_recognizer,
+        pattern_recognizers,
         street_address_recognizer,
         turkish_recognizers,
         url_recognizer,
-        yaml_recognizers,
     )
     from pipeline.scan.special import SpecialCategoryRecognizer
 
@@ -125,8 +126,8 @@ def _recognizers(language: str, recognizer_dir: Path | None):
         url_recognizer(supported_language=language),
         IpRecognizer(supported_language=language),
     ]
-    if recognizer_dir is not None:
-        found.extend(yaml_recognizers(recognizer_dir, supported_language=language))
+    # The packaged YAML recognizers (PASSPORT), then the user's own (params scan.recognizers).
+    found.extend(pattern_recognizers(recognizer_dir, supported_language=language))
     if language == ENGLISH:
         found.append(street_address_recognizer(supported_language=ENGLISH))
         found.append(

@@ -16,8 +16,9 @@ issues it, examples that are doctests):
   "Via Garibaldi 87", "Lindenstrasse 19", "PSC 4471, Box 2206 / APO AE 09012") with the
   unit, city, region, country and postcode that follow them.
 
-PASSPORT is data, not code: ``policies/recognizers/tr_patterns.yaml``, loaded with
-:func:`yaml_recognizers` together with any recognizer a user adds there.
+PASSPORT is data, not code: ``defaults/tr_patterns.yaml`` next to this module (package
+data, :data:`DEFAULT_PATTERNS_DIR`), loaded by :func:`pattern_recognizers` together with the
+recognizers a user adds in ``policies/recognizers/`` (params.yaml ``scan.recognizers``).
 
 None of these touches the network or spaCy; each scores its matches itself, context
 included (see :mod:`.base`), and names itself in ``recognition_metadata["recognizer_name"]``
@@ -49,8 +50,9 @@ from pipeline.scan.recognizers.url import TrUrlRecognizer
 from pipeline.scan.recognizers.vkn import VergiKimlikRecognizer
 from pipeline.scan.recognizers.yaml_patterns import ContextPatternRecognizer, RecognizerSpecError, yaml_recognizers
 
-# policies/recognizers/ of this checkout (the scan stage takes its directory from its config).
-DEFAULT_PATTERNS_DIR = Path(__file__).resolve().parents[3] / "policies" / "recognizers"
+# The YAML recognizers Mahrem ships (package data, so a wheel install has them too). The user's
+# own come from the scan's config (params.yaml scan.recognizers); see pattern_recognizers().
+DEFAULT_PATTERNS_DIR = Path(__file__).resolve().parent / "defaults"
 
 __all__ = [
     "DEFAULT_PATTERNS_DIR",
@@ -69,6 +71,7 @@ __all__ = [
     "TrUrlRecognizer",
     "VergiKimlikRecognizer",
     "card_recognizer",
+    "pattern_recognizers",
     "street_address_recognizer",
     "turkish_recognizers",
     "url_recognizer",
@@ -119,3 +122,40 @@ def street_address_recognizer(supported_language: str = "en") -> StreetAddressRe
     :func:`turkish_recognizers`.
     """
     return StreetAddressRecognizer(supported_language=supported_language)
+
+
+def pattern_recognizers(
+    user_path: str | Path | None = None, supported_language: str = "en"
+) -> list[ContextPatternRecognizer]:
+    """The YAML-defined recognizers of a scan: the packaged defaults, then the user's own.
+
+    ``user_path``: params.yaml ``scan.recognizers`` (``policies/recognizers``), a directory
+    of ``*.yaml``/``*.yml`` files or one file; ``None``: the defaults alone. A user file with
+    the name (stem) of a packaged one replaces it, so nothing is loaded twice: copy
+    ``tr_patterns.yaml`` there to change the passport recognizer, or write
+    ``recognizers: []`` in it to turn it off.
+
+    >>> sorted({e for r in pattern_recognizers() for e in r.supported_entities})
+    ['PASSPORT']
+    >>> import pathlib, tempfile
+    >>> user = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (user / "tr_patterns.yml").write_text("recognizers: []", encoding="utf-8")
+    >>> pattern_recognizers(user)
+    []
+    """
+    user = None if user_path is None else Path(user_path)
+    if user is None:
+        replaced: set[str] = set()
+    elif user.is_dir():
+        replaced = {p.stem for p in [*user.glob("*.yaml"), *user.glob("*.yml")]}
+    else:
+        replaced = {user.stem}
+    found = [
+        recognizer
+        for default in sorted(DEFAULT_PATTERNS_DIR.glob("*.yaml"))
+        if default.stem not in replaced
+        for recognizer in yaml_recognizers(default, supported_language)
+    ]
+    if user is not None:
+        found.extend(yaml_recognizers(user, supported_language))  # a missing path is an error, as before
+    return found
