@@ -76,7 +76,10 @@ def _warn_development(what: str, path: Path) -> None:
         from rich.markup import escape
 
         Console(stderr=True).print(f"[bold yellow]{escape(message)}[/]", highlight=False, soft_wrap=True)
-    except Exception:  # pragma: no cover - rich is a dependency; never fail on a warning
+    except (ImportError, OSError, ValueError):
+        # Never fail on a warning: rich missing, stderr closed or broken (OSError, or ValueError
+        # "I/O operation on closed file"), a terminal that cannot encode the text
+        # (UnicodeEncodeError). A bug in this code still raises.
         print(message)
 
 

@@ -11,12 +11,31 @@ and "IRMAK" becomes "ırmak".
 'İSTANBUL ILIK'
 >>> tr_title("ayşe ışık")
 'Ayşe Işık'
+
+The one month table (lower case, January first) that the date recognizer, the date
+surrogates and the sample generator all read:
+
+>>> TR_MONTHS[1], TR_MONTHS_SHORT[7], EN_MONTHS[8], EN_MONTHS_SHORT[11], MONTH_ALIASES
+('şubat', 'ağu', 'september', 'dec', {'sept': 9})
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+
+# Month names, lower case, January first. Python's %B/%b follow the C locale, not Turkish.
+TR_MONTHS = (
+    "ocak", "şubat", "mart", "nisan", "mayıs", "haziran", "temmuz", "ağustos", "eylül", "ekim", "kasım", "aralık",
+)  # fmt: skip
+TR_MONTHS_SHORT = ("oca", "şub", "mar", "nis", "may", "haz", "tem", "ağu", "eyl", "eki", "kas", "ara")
+EN_MONTHS = (
+    "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
+    "december",
+)  # fmt: skip
+EN_MONTHS_SHORT = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+# Abbreviations written besides the short forms above → month number ("Sept." for "Sep.").
+MONTH_ALIASES = {"sept": 9}
 
 _LOWER = str.maketrans({"İ": "i", "I": "ı"})
 _UPPER = str.maketrans({"i": "İ", "ı": "I"})

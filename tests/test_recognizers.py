@@ -695,8 +695,10 @@ def test_presidio_engine_keeps_our_scores():
     }
 
 
-def test_default_patterns_dir_is_the_repository_policies():
-    assert DEFAULT_PATTERNS_DIR == Path(__file__).resolve().parents[1] / "policies" / "recognizers"
+def test_the_default_pattern_recognizers_are_package_data():
+    import pipeline.scan.recognizers
+
+    assert DEFAULT_PATTERNS_DIR == Path(pipeline.scan.recognizers.__file__).resolve().parent / "defaults"
     assert (DEFAULT_PATTERNS_DIR / "tr_patterns.yaml").is_file()
 
 
@@ -706,3 +708,36 @@ def test_lowercase_unit_letter_plate_counts_next_to_the_word_plaka(text, plate):
     from pipeline.scan.recognizers import TrLicensePlateRecognizer
 
     assert [text[r.start:r.end] for r in TrLicensePlateRecognizer().analyze(text, [])] == [plate]
+
+
+# --- ChecksumRecognizer: the four checksum recognizers are configurations of it --------
+
+
+def test_checksum_recognizers_are_configurations_of_one_class():
+    from pipeline.scan.recognizers.base import ChecksumRecognizer
+
+    for cls in (TcKimlikRecognizer, VergiKimlikRecognizer, IbanCodeRecognizer, PaymentCardRecognizer):
+        assert issubclass(cls, ChecksumRecognizer)
+        assert "find" not in vars(cls)  # the find/validate skeleton lives in the base class only
+        assert cls.PATTERNS and callable(cls.validate)
+
+
+def test_checksum_recognizer_scores_cue_only_values_and_drops_later_overlaps():
+    import re
+
+    from pipeline.scan.recognizers.base import ChecksumRecognizer
+
+    class Even(ChecksumRecognizer):
+        ENTITY = "EVEN"
+        CUES = ("even",)
+        PATTERNS = (("long", re.compile(r"\d{4}")), ("short", re.compile(r"\d{2}")))
+        validate = staticmethod(lambda digits: int(digits) % 2 == 0)
+
+    text = "1234, then words that are no cue at all, 13 and even 56"
+    # SCORE None: a value without a cue is not reported.
+    assert [(text[r.start:r.end], r.score) for r in Even().analyze(text, [])] == [("56", 1.0)]
+    Even.SCORE = 0.5
+    results = Even().analyze(text, [])
+    # "1234" (long) hides the short "12"/"34" inside it; "13" is odd; "56" has its cue.
+    assert [(text[r.start:r.end], r.score, r.analysis_explanation.pattern_name) for r in results] == [
+        ("1234", 0.5, "long"), ("56", 1.0, "short")]

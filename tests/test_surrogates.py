@@ -375,6 +375,21 @@ def test_month_names_stay_in_their_language_and_case():
     assert pseudonymize(KEY, "DATE_TIME", "March 12, 1985").split()[0] in english
 
 
+def test_one_month_table_serves_surrogates_recognizer_and_sample():
+    from pipeline import text
+    from pipeline.sample import people
+    from pipeline.scan.recognizers.date_of_birth import MONTHS, month_key
+
+    assert surrogates.dates._TR_MONTHS is text.TR_MONTHS and surrogates.dates._EN_MONTHS is text.EN_MONTHS
+    assert surrogates.dates._TR_MONTHS_SHORT is text.TR_MONTHS_SHORT
+    assert surrogates.dates._EN_MONTHS_SHORT is text.EN_MONTHS_SHORT
+    assert people.TR_MONTHS == tuple(tr_title(m) for m in text.TR_MONTHS) and people.TR_MONTHS[7] == "Ağustos"
+    assert people.EN_MONTHS[0] == "January"
+    for number, names in enumerate(zip(text.TR_MONTHS, text.TR_MONTHS_SHORT, text.EN_MONTHS, text.EN_MONTHS_SHORT), 1):
+        assert all(MONTHS[month_key(name)] == number for name in names)
+    assert MONTHS["subat"] == 2 and MONTHS["agustos"] == 8 and MONTHS["eylul"] == 9 and MONTHS["sept"] == 9
+
+
 @pytest.mark.parametrize("written", ["yarın", "geçen salı", "31.02.1985"])
 def test_an_unreadable_date_becomes_a_placeholder(written):
     assert pseudonymize(KEY, "DATE_TIME", written) == "<DATE>"

@@ -15,6 +15,7 @@ that training never showed the model). Only ``pass`` passes.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -132,6 +133,16 @@ def _statistical(
     return GateCheck(name, measured, threshold, verdict == "pass", why, verdict, row.to_json())
 
 
+def _at_most(name: str, measured: float, bound: float, why_fail: Callable[[], str]) -> GateCheck:
+    """A row that passes when ``measured ≤ bound`` (threshold "≤ bound").
+
+    ``why_fail`` is only called for a failing row: its message may read evidence that a
+    passing row never needs.
+    """
+    passed = measured <= bound
+    return GateCheck(name, measured, f"≤ {bound}", passed, "" if passed else why_fail())
+
+
 def _measured(report: Report, key: str) -> Measured:
     data = report.get(key)
     if not isinstance(data, dict) or "upper" not in data or "mde" not in data:
@@ -159,12 +170,10 @@ def _residual(policy: ReleasePolicy, ev: Evidence) -> list[GateCheck]:
     bound = policy.gate.residual_blocked_max
     # Two reports say the same thing; take the larger, so neither can hide the other.
     found = max(int(ev.residual.number("blocked_findings")), int(ev.anonymize.number("residual_blocked_findings")))
-    passed = found <= bound
-    why = "" if passed else (
+    return [_at_most(RESIDUAL_ROW, found, bound, lambda: (
         f"the anonymize stage's re-scan still finds {found} value(s) of blocked entity types in the training "
         f"data ({_types(ev.residual.get('by_entity_type'))}). Fix the policy or the recognizers and re-run anonymize."
-    )
-    return [GateCheck(RESIDUAL_ROW, found, f"≤ {bound}", passed, why)]
+    ))]  # fmt: skip
 
 
 def _extraction(policy: ReleasePolicy, ev: Evidence) -> list[GateCheck]:
@@ -276,12 +285,10 @@ def _domain(policy: ReleasePolicy, ev: Evidence) -> list[GateCheck]:
 def _quarantine(policy: ReleasePolicy, ev: Evidence) -> list[GateCheck]:
     bound = policy.gate.quarantine_ratio_max
     ratio = ev.scan.number("quarantine_ratio")
-    passed = ratio <= bound
-    why = "" if passed else (
+    return [_at_most("quarantined share", ratio, bound, lambda: (
         f"{ratio:.2%} of the raw lines could not be read and were quarantined (bound {bound:.2%}): the training "
         "data is not what the sources declare. See reports/scan/quarantine.jsonl (file, line, reason)."
-    )
-    return [GateCheck("quarantined share", ratio, f"≤ {bound}", passed, why)]
+    ))]  # fmt: skip
 
 
 def _legal_basis(policy: ReleasePolicy, ev: Evidence, today: dt.date) -> list[GateCheck]:

@@ -22,6 +22,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pipeline.keys import SigningKey, signing_key_id
 
@@ -69,6 +70,23 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+_MISSING = object()
+
+
+def _member(node: Any, key: str, kind: type, default: Any = _MISSING) -> Any:
+    """``node[key]`` of a parsed JSON object, checked to be a ``kind``; ``ValueError`` otherwise.
+
+    Checking the shape of an untrusted file up front, instead of catching the TypeError or
+    AttributeError that a wrong shape would raise, keeps a bug in this code visible.
+    """
+    if not isinstance(node, dict) or (default is _MISSING and key not in node):
+        raise ValueError(f"no '{key}' object")
+    value = node.get(key, default)
+    if not isinstance(value, kind):
+        raise ValueError(f"'{key}' is not a {kind.__name__}")
+    return value
+
+
 def read_signature(signature: Path) -> tuple[str | None, dict[str, str]]:
     """The signer's key hint and the signed file digests, read WITHOUT verifying anything.
 
@@ -77,12 +95,21 @@ def read_signature(signature: Path) -> tuple[str | None, dict[str, str]]:
     """
     try:
         bundle = json.loads(signature.read_text(encoding="utf-8"))
-        hint = bundle.get("verificationMaterial", {}).get("publicKey", {}).get("hint") or None
-        payload = json.loads(base64.b64decode(bundle["dsseEnvelope"]["payload"]))
-        files = {r["name"]: r["digest"] for r in payload["predicate"]["resources"] if r.get("algorithm") == "sha256"}
-    except (OSError, RecursionError, KeyError, TypeError, ValueError, AttributeError):
-        # Parsing an untrusted file: wrong types surface as TypeError/AttributeError here,
-        # a hostile nesting as RecursionError; JSON and base64 errors are ValueErrors.
+        material = _member(bundle, "verificationMaterial", dict, {})
+        hint = _member(material, "publicKey", dict, {}).get("hint") or None
+        if hint is not None and not isinstance(hint, str):
+            raise ValueError("'hint' is not a str")
+        envelope = _member(bundle, "dsseEnvelope", dict)
+        payload = json.loads(base64.b64decode(_member(envelope, "payload", str)))
+        files: dict[str, str] = {}
+        for resource in _member(_member(payload, "predicate", dict), "resources", list):
+            if not isinstance(resource, dict):
+                raise ValueError("a resource is not an object")
+            if resource.get("algorithm") == "sha256":
+                files[_member(resource, "name", str)] = _member(resource, "digest", object)
+    except (OSError, RecursionError, ValueError):
+        # Reading, decoding (UnicodeDecodeError, JSON, base64: ValueErrors), a hostile nesting
+        # (RecursionError) and a wrong shape (_member's ValueError). Nothing else is about the file.
         raise ValueError(f"{signature.name} is not a readable model-signing signature") from None
     return hint, files
 

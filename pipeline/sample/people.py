@@ -25,7 +25,9 @@ from dataclasses import dataclass
 
 from faker import Faker
 
-from pipeline.text import tr_lower
+from pipeline.text import EN_MONTHS as _EN_MONTH_NAMES
+from pipeline.text import TR_MONTHS as _TR_MONTH_NAMES
+from pipeline.text import tr_lower, tr_title
 
 COMMON_FEMALE = (
     "Ayşe", "Fatma", "Emine", "Hatice", "Zeynep", "Elif", "Merve", "Büşra", "Esra", "Özlem", "Selin", "Ebru",
@@ -182,10 +184,9 @@ def email_for(rng: random.Random, person: Person, birth_year: int) -> str:
 
 # --- dates of birth -----------------------------------------------------------------------
 
-TR_MONTHS = ("Ocak", "Şubat", "Mart", "Nisan", "Mayıs", "Haziran", "Temmuz", "Ağustos", "Eylül", "Ekim",
-             "Kasım", "Aralık")
-EN_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-             "October", "November", "December")
+# The shared month table (pipeline.text), capitalised as written in a sentence.
+TR_MONTHS = tuple(tr_title(month) for month in _TR_MONTH_NAMES)
+EN_MONTHS = tuple(month.capitalize() for month in _EN_MONTH_NAMES)
 
 
 def new_birth_date(rng: random.Random) -> dt.date:

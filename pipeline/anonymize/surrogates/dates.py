@@ -9,19 +9,24 @@ from dataclasses import dataclass
 from pipeline import entities as E
 from pipeline.anonymize.surrogates.base import _Draws, _apply_shape, _case_shape, _fold, _key_form
 from pipeline.keys import PseudonymKey
-from pipeline.text import APOSTROPHES, tr_lower, tr_title
+from pipeline.text import (
+    APOSTROPHES,
+    EN_MONTHS,
+    EN_MONTHS_SHORT,
+    MONTH_ALIASES,
+    TR_MONTHS,
+    TR_MONTHS_SHORT,
+    tr_lower,
+    tr_title,
+)
 
 # --------------------------------------------------------------------------- dates
 
-_TR_MONTHS = (
-    "ocak", "şubat", "mart", "nisan", "mayıs", "haziran", "temmuz", "ağustos", "eylül", "ekim", "kasım", "aralık",
-)  # fmt: skip
-_TR_MONTHS_SHORT = ("oca", "şub", "mar", "nis", "may", "haz", "tem", "ağu", "eyl", "eki", "kas", "ara")
-_EN_MONTHS = (
-    "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
-    "december",
-)  # fmt: skip
-_EN_MONTHS_SHORT = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+# The shared month table (pipeline.text), under the names this module has always used.
+_TR_MONTHS = TR_MONTHS
+_TR_MONTHS_SHORT = TR_MONTHS_SHORT
+_EN_MONTHS = EN_MONTHS
+_EN_MONTHS_SHORT = EN_MONTHS_SHORT
 
 
 def _month_table() -> dict[str, tuple[tuple[str, ...], int]]:
@@ -30,7 +35,8 @@ def _month_table() -> dict[str, tuple[tuple[str, ...], int]]:
     for names in (_TR_MONTHS, _EN_MONTHS, _EN_MONTHS_SHORT, _TR_MONTHS_SHORT):
         for number, name in enumerate(names, 1):
             table.setdefault(_key_form(name), (names, number))
-    table.setdefault("sept", (_EN_MONTHS_SHORT, 9))
+    for alias, number in MONTH_ALIASES.items():  # "sept": written as English, rendered as "sep"'s list
+        table.setdefault(alias, (_EN_MONTHS_SHORT, number))
     return table
 
 

@@ -6,6 +6,9 @@ our recognizers decide the final score themselves with :func:`pipeline.text.has_
 (Turkish-suffix tolerant) and hand Presidio an empty ``context`` list: the engine's
 lemma enhancer then leaves our scores alone. The cue words live in ``self.cues``.
 
+Checksummed numbers (TCKN, VKN, IBAN, payment cards) are configurations of
+:class:`ChecksumRecognizer`: pattern(s), a python-stdnum validator, cues and two scores.
+
 Every result carries the recognizer's name in ``recognition_metadata`` and in its
 ``analysis_explanation``, which is what the finding's ``recognizer`` field is read from.
 """
@@ -151,3 +154,57 @@ class CueRecognizer(LocalRecognizer):
                 RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY: detection.context_found,
             },
         )
+
+
+def digits_only(matched: str) -> str:
+    """The digits of a matched number, separators dropped ("123 456-78" → "12345678")."""
+    return re.sub(r"\D", "", matched)
+
+
+class ChecksumRecognizer(CueRecognizer):
+    """A number found by pattern(s) and kept only when its checksum validates.
+
+    Subclasses are configurations: ``ENTITY``, ``CUES``, ``PATTERNS`` (name and compiled
+    pattern, tried in order), ``validate`` (a python-stdnum ``is_valid`` or the like, given
+    ``compact(matched text)``), ``SCORE`` without a cue and ``SCORE_WITH_CONTEXT`` with one.
+    ``SCORE = None`` means the value is never reported without a cue.
+
+    Every candidate goes through :func:`accepted_matches`, so a rejected candidate does not
+    hide a valid value overlapping it. A value found by a later pattern is dropped when it
+    overlaps one found by an earlier pattern.
+    """
+
+    PATTERNS: Sequence[tuple[str, re.Pattern[str]]] = ()
+    SCORE: float | None = None
+    SCORE_WITH_CONTEXT: float = 1.0
+
+    @staticmethod
+    def compact(matched: str) -> str:
+        """What ``validate`` is given for the matched text (by default its digits only)."""
+        return digits_only(matched)
+
+    @staticmethod
+    def validate(candidate: str) -> bool:
+        """Whether ``candidate`` (the compacted match) passes the checksum."""
+        raise NotImplementedError
+
+    def find(self, text: str) -> Iterator[Detection]:
+        taken: list[tuple[int, int]] = []
+        for pattern_name, pattern in self.PATTERNS:
+            found = list(accepted_matches(pattern, text, lambda m, name=pattern_name: self._detect(text, m, name)))
+            earlier = list(taken)
+            for detection in found:
+                if not any(detection.start < end and start < detection.end for start, end in earlier):
+                    taken.append((detection.start, detection.end))
+                    yield detection
+
+    def _detect(self, text: str, match: re.Match[str], pattern_name: str) -> Detection | None:
+        if not self.validate(self.compact(match.group())):
+            return None
+        start, end = match.span()
+        context = self.has_cue(text, start, end)
+        if context:
+            return Detection(start, end, self.SCORE_WITH_CONTEXT, pattern_name, True)
+        if self.SCORE is None:
+            return None
+        return Detection(start, end, self.SCORE, pattern_name, False)

@@ -20,12 +20,11 @@ The number must not continue a longer run of digit groups (an IBAN).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 from stdnum import luhn
 
 from pipeline.entities import CREDIT_CARD
-from pipeline.scan.recognizers.base import CueRecognizer, Detection, accepted_matches
+from pipeline.scan.recognizers.base import ChecksumRecognizer
 
 CARD_PATTERN = re.compile(r"(?<!\d)(?<!\d[ \-])\d(?:[ \-]?\d){11,18}(?![ \-]?\d)")
 _ISSUER_PREFIX = re.compile(
@@ -42,10 +41,12 @@ def is_card_number(digits: str) -> bool:
     return 12 <= len(digits) <= 19 and _ISSUER_PREFIX.match(digits) is not None and luhn.is_valid(digits)
 
 
-class PaymentCardRecognizer(CueRecognizer):
+class PaymentCardRecognizer(ChecksumRecognizer):
     """Finds Luhn-valid card numbers with a known issuer prefix."""
 
     ENTITY = CREDIT_CARD
+    PATTERNS = (("card_luhn", CARD_PATTERN),)
+    validate = staticmethod(is_card_number)
     SCORE = 0.85
     SCORE_WITH_CONTEXT = 1.0
     CUES = (
@@ -66,13 +67,3 @@ class PaymentCardRecognizer(CueRecognizer):
         "son kullanma",
         "expiry",
     )
-
-    def find(self, text: str) -> Iterator[Detection]:
-        def accept(match: re.Match[str]) -> Detection | None:
-            if not is_card_number(re.sub(r"\D", "", match.group())):
-                return None
-            start, end = match.span()
-            context = self.has_cue(text, start, end)
-            return Detection(start, end, self.SCORE_WITH_CONTEXT if context else self.SCORE, "card_luhn", context)
-
-        return accepted_matches(CARD_PATTERN, text, accept)

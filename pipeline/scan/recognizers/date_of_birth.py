@@ -28,7 +28,7 @@ from collections.abc import Iterator
 
 from pipeline.entities import DATE_OF_BIRTH
 from pipeline.scan.recognizers.base import CueRecognizer, Detection
-from pipeline.text import tr_lower
+from pipeline.text import EN_MONTHS, EN_MONTHS_SHORT, MONTH_ALIASES, TR_MONTHS, TR_MONTHS_SHORT, tr_lower
 
 
 def month_key(name: str) -> str:
@@ -37,26 +37,17 @@ def month_key(name: str) -> str:
     return tr_lower(name).replace("ı", "i").rstrip(".")
 
 
+# Turkish letters typed without their marks ("subat", "agustos", "eylul").
+_ASCII_LETTERS = str.maketrans("çğıöşü", "cgiosu")
+
 # Month names and abbreviations → month number; Turkish with and without its letters.
 MONTHS: dict[str, int] = {}
-for _number, _names in enumerate(
-    (
-        "ocak oca january jan",
-        "şubat şub subat sub february feb",
-        "mart mar march",
-        "nisan nis april apr",
-        "mayıs mayis may",
-        "haziran haz june jun",
-        "temmuz tem july jul",
-        "ağustos ağu agustos agu august aug",
-        "eylül eyl eylul september sept sep",
-        "ekim eki october oct",
-        "kasım kas kasim november nov",
-        "aralık ara aralik december dec",
-    ),
-    start=1,
+for _number, (_tr, _tr_short, _en, _en_short) in enumerate(
+    zip(TR_MONTHS, TR_MONTHS_SHORT, EN_MONTHS, EN_MONTHS_SHORT, strict=True), start=1
 ):
-    for _name in _names.split():
+    _aliases = [alias for alias, number in MONTH_ALIASES.items() if number == _number]
+    for _name in (_tr, _tr_short, _tr.translate(_ASCII_LETTERS), _tr_short.translate(_ASCII_LETTERS), _en, *_aliases,
+                  _en_short):  # fmt: skip
         MONTHS[month_key(_name)] = _number
 # re's IGNORECASE folds i/ı/İ/I together, so the ASCII-i keys also match "Ekım", "KASIM".
 _MONTH = "(?P<month>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")(?![^\W\d_])\.?"

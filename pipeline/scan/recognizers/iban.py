@@ -21,12 +21,11 @@ before a Turkish suffix ("TR… IBAN'ıma").
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 from stdnum import iban
 
 from pipeline.entities import IBAN_CODE
-from pipeline.scan.recognizers.base import CueRecognizer, Detection, accepted_matches
+from pipeline.scan.recognizers.base import ChecksumRecognizer
 
 # "TR" + 24 digits, any single space or dash between them, any case.
 TR_IBAN_PATTERN = re.compile(r"(?<![^\W\d_])(?<!\d)TR(?:[ \-]?\d){24}(?![ \-]?\d)(?![^\W\d_])", re.IGNORECASE)
@@ -38,25 +37,19 @@ IBAN_PATTERN = re.compile(
 )
 
 
-class IbanCodeRecognizer(CueRecognizer):
-    """Finds IBANs whose mod-97 check and country structure are valid."""
+class IbanCodeRecognizer(ChecksumRecognizer):
+    """Finds IBANs whose mod-97 check and country structure are valid.
+
+    Turkish IBANs first; another country's IBAN overlapping a Turkish one is not reported twice.
+    """
 
     ENTITY = IBAN_CODE
+    PATTERNS = (("iban_tr", TR_IBAN_PATTERN), ("iban", IBAN_PATTERN))
+    validate = staticmethod(iban.is_valid)
     SCORE = 0.95
     SCORE_WITH_CONTEXT = 1.0
     CUES = ("iban", "hesap", "account", "havale", "eft", "banka", "bank")
 
-    def find(self, text: str) -> Iterator[Detection]:
-        turkish = list(accepted_matches(TR_IBAN_PATTERN, text, lambda m: self._detect(text, m, "iban_tr")))
-        yield from turkish
-        taken = [(d.start, d.end) for d in turkish]
-        for detection in accepted_matches(IBAN_PATTERN, text, lambda m: self._detect(text, m, "iban")):
-            if not any(detection.start < end and start < detection.end for start, end in taken):
-                yield detection
-
-    def _detect(self, text: str, match: re.Match[str], pattern_name: str) -> Detection | None:
-        if not iban.is_valid(match.group()):  # compacts (spaces, dashes) and upper-cases itself
-            return None
-        start, end = match.span()
-        context = self.has_cue(text, start, end)
-        return Detection(start, end, self.SCORE_WITH_CONTEXT if context else self.SCORE, pattern_name, context)
+    @staticmethod
+    def compact(matched: str) -> str:
+        return matched  # stdnum.iban compacts (spaces, dashes) and upper-cases itself

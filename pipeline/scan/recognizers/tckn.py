@@ -24,12 +24,11 @@ a card number).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 from stdnum.tr import tckimlik
 
 from pipeline.entities import TR_NATIONAL_ID
-from pipeline.scan.recognizers.base import DIGIT_SEPARATORS, CueRecognizer, Detection, accepted_matches
+from pipeline.scan.recognizers.base import DIGIT_SEPARATORS, ChecksumRecognizer
 
 _SEP = f"[{DIGIT_SEPARATORS}]"
 # The grouped form may not touch another digit group ("… 1111 2222 …"); the compact form
@@ -40,10 +39,12 @@ TCKN_PATTERN = re.compile(
 )
 
 
-class TcKimlikRecognizer(CueRecognizer):
+class TcKimlikRecognizer(ChecksumRecognizer):
     """Finds T.C. Kimlik numbers, compact or grouped, that pass the NVİ checksum."""
 
     ENTITY = TR_NATIONAL_ID
+    PATTERNS = (("tckn", TCKN_PATTERN),)
+    validate = staticmethod(tckimlik.is_valid)
     SCORE = 0.9
     SCORE_WITH_CONTEXT = 1.0
     CUES = (
@@ -62,14 +63,3 @@ class TcKimlikRecognizer(CueRecognizer):
         "national id",
         "id",
     )
-
-    def find(self, text: str) -> Iterator[Detection]:
-        def accept(match: re.Match[str]) -> Detection | None:
-            if not tckimlik.is_valid(re.sub(r"\D", "", match.group())):
-                return None
-            start, end = match.span()
-            context = self.has_cue(text, start, end)
-            score = self.SCORE_WITH_CONTEXT if context else self.SCORE
-            return Detection(start, end, score, "tckn", context)
-
-        return accepted_matches(TCKN_PATTERN, text, accept)

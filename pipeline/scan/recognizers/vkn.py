@@ -18,12 +18,11 @@ passes that check, so a value is only reported next to a cue ("VKN", "vergi no",
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 from stdnum.tr import vkn
 
 from pipeline.entities import TR_TAX_ID
-from pipeline.scan.recognizers.base import DIGIT_SEPARATORS, CueRecognizer, Detection, accepted_matches
+from pipeline.scan.recognizers.base import DIGIT_SEPARATORS, ChecksumRecognizer
 
 _SEP = f"[{DIGIT_SEPARATORS}]"
 VKN_PATTERN = re.compile(
@@ -32,11 +31,14 @@ VKN_PATTERN = re.compile(
 )
 
 
-class VergiKimlikRecognizer(CueRecognizer):
+class VergiKimlikRecognizer(ChecksumRecognizer):
     """Finds tax numbers that pass the VKN check digit and stand next to a tax cue."""
 
     ENTITY = TR_TAX_ID
+    PATTERNS = (("vkn", VKN_PATTERN),)
+    validate = staticmethod(vkn.is_valid)
     REQUIRES_CUE = True
+    SCORE = None  # never without a cue
     SCORE_WITH_CONTEXT = 0.9
     CUES = (
         "vkn",
@@ -50,12 +52,3 @@ class VergiKimlikRecognizer(CueRecognizer):
         "tax number",
         "tax identification",
     )
-
-    def find(self, text: str) -> Iterator[Detection]:
-        def accept(match: re.Match[str]) -> Detection | None:
-            start, end = match.span()
-            if not vkn.is_valid(re.sub(r"\D", "", match.group())) or not self.has_cue(text, start, end):
-                return None
-            return Detection(start, end, self.SCORE_WITH_CONTEXT, "vkn", True)
-
-        return accepted_matches(VKN_PATTERN, text, accept)
