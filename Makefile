@@ -19,7 +19,7 @@ export HF_DATASETS_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install run test test-fast chromium clean-outputs
+.PHONY: install run test test-fast chromium clean-outputs schemas
 
 install: $(STAMP) $(MMLU)
 
@@ -74,3 +74,9 @@ test: install chromium
 # Fast tests only, for the edit-test loop.
 test-fast: install chromium
 	$(BIN)/python -m pytest
+
+# The JSON Schema of every stage report (one pydantic model each, pipeline/reports) into
+# docs/schemas/; tests/test_reports.py fails when a model changed and this was not re-run.
+schemas:
+	@test -x $(BIN)/python || { echo "make schemas: run 'make install' first" >&2; exit 1; }
+	$(BIN)/python -m pipeline.reports docs/schemas

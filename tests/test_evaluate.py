@@ -16,6 +16,8 @@ from pipeline.evaluate.benchmarks import MMLU_LETTER, prepare_tasks, read_mmlu, 
 from pipeline.evaluate.model import read_quantization
 from pipeline.evaluate.scoring import sequence_nll
 from pipeline.io import InputError
+from pipeline.reports import load_report
+from pipeline.reports.evaluate import Benchmarks, Leakage
 from test_evaluate_helpers import (  # noqa: F401 - one_thread is an autouse fixture
     TEST_KEY,
     one_thread,
@@ -218,6 +220,7 @@ def test_stage_writes_the_contract_reports_without_raw_pii(tiny_model_dir, adapt
     result = _stage(tiny_model_dir, adapter, workspace, out, progress=messages.append)
 
     bench = json.loads((out / "benchmarks.json").read_text())
+    assert load_report(Benchmarks, out / "benchmarks.json").to_json() == bench  # exactly its model (pipeline/reports)
     assert set(bench) >= {"tasks", "quantization", "lm_eval_version", "wall_s"} and bench["quantization"] == "none"
     # The dtype and threads chosen for this machine, and why, in both reports and the result.
     from pipeline.hardware import choose_compute_dtype, choose_threads
@@ -243,6 +246,7 @@ def test_stage_writes_the_contract_reports_without_raw_pii(tiny_model_dir, adapt
     assert domain["gain"]["lower"] <= domain["relative_gain"] <= domain["gain"]["upper"]
 
     leak = json.loads((out / "leakage.json").read_text())
+    assert load_report(Leakage, out / "leakage.json").to_json() == leak
     assert leak["canary"]["references"] == 60
     assert set(leak["canary"]["by_repetitions"]) == {"1", "4", "16"}
     assert set(leak["canary"]["by_repetitions"]["16"]) >= {

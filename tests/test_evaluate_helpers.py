@@ -284,7 +284,9 @@ def make_workspace(
     mmlu = write_jsonl(root / "mmlu.jsonl", MMLU_ROWS)
     summary = root / "train" / "summary.json"
     summary.parent.mkdir(parents=True, exist_ok=True)
-    summary.write_text(json.dumps({"quantization": "none"}), encoding="utf-8")
+    from test_release_helpers import train_summary  # a train summary built through its model
+
+    summary.write_text(json.dumps({**train_summary(), "quantization": "none"}, indent=2), encoding="utf-8")
     write_full_epoch_seen(train, root / "train" / "seen.json")
     return {
         "raw": raw,

@@ -166,7 +166,10 @@ def test_gate_refuses_a_source_without_legal_basis_for_training(repo):
 
 
 def test_gate_refuses_an_undeclared_source(repo):
-    edit_json(repo / "reports/scan/summary.json", "by_source.crm", {"records": 3})
+    from pipeline.reports.scan import SourceTally
+
+    crm = SourceTally(records=3, records_with_pii=1, findings={"PERSON": 2}).model_dump(mode="json")
+    edit_json(repo / "reports/scan/summary.json", "by_source.crm", crm)
     failing = check(gate_of(repo), "legal basis")
     assert not failing.passed and "'crm' is not declared" in failing.explanation
     assert failing.measured == "1/2 sources"
@@ -227,12 +230,20 @@ def test_missing_report_is_an_error_naming_the_stage_that_writes_it(repo):
 
 
 def test_measurement_that_is_not_a_number_is_an_error(repo):
+    # The Leakage model refuses the file as it is read, naming the file, the key and the stage.
     edit_json(repo / "reports/eval/leakage.json", "extraction.adapter_hits", "low")
-    with pytest.raises(EvidenceError, match="extraction.adapter_hits' is not a finite number"):
+    with pytest.raises(EvidenceError, match=r"(?s)leakage\.json: does not match the Leakage report.*"
+                                            r"key 'extraction\.adapter_hits': Input should be a valid integer.*"
+                                            r"re-run `dvc repro evaluate`"):
         gate_of(repo)
     edit_json(repo / "reports/eval/leakage.json", "extraction.adapter_hits", 0)
     edit_json(repo / "reports/eval/leakage.json", "membership.tpr", 0.03)
-    with pytest.raises(EvidenceError, match="membership.tpr' is not a measured statistic"):
+    with pytest.raises(EvidenceError, match=r"(?s)leakage\.json: .*key 'membership\.tpr': Input should be an object"):
+        gate_of(repo)
+    # A number the model accepts but that is not finite is still refused where the gate weighs it.
+    edit_json(repo / "reports/eval/leakage.json", "membership", membership_block())
+    edit_json(repo / "reports/eval/leakage.json", "membership.fpr", float("nan"))
+    with pytest.raises(EvidenceError, match="membership.fpr' is not a finite number"):
         gate_of(repo)
 
 

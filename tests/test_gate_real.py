@@ -24,6 +24,9 @@ import pytest
 
 from pipeline.evaluate import evaluate_adapter
 from pipeline.release import evaluate_gate, load_evidence, load_release_policy
+from pipeline.reports import load_report
+from pipeline.reports.evaluate import Benchmarks, Leakage
+from pipeline.reports.train import TrainSummary
 from pipeline.train import TrainParams, train_adapter
 from test_evaluate_helpers import (  # noqa: F401 - one_thread is an autouse fixture
     TEST_KEY,
@@ -133,9 +136,15 @@ def gate_rows(model_dir: Path, workspace: dict, tmp: Path, train: dict, evaluate
         workspace["canaries"], tmp / "eval", params, mmlu=workspace["mmlu"], tasks_dir=REPO / "evals" / "tasks",
         train_summary=tmp / "train" / "summary.json", key=TEST_KEY,
     )
+    # What train and evaluate wrote is exactly their models' documents (pipeline/reports) ...
+    for model, written in ((TrainSummary, tmp / "train" / "summary.json"), (Benchmarks, tmp / "eval" / "benchmarks.json"),
+                           (Leakage, tmp / "eval" / "leakage.json")):  # fmt: skip
+        assert load_report(model, written).to_json() == json.loads(written.read_text(encoding="utf-8"))
+    # ... and those real reports, not fixtures, are what the gate weighs.
     repo = make_repo(tmp / "repo")
     for name in ("benchmarks.json", "leakage.json"):
         shutil.copyfile(tmp / "eval" / name, repo / "reports" / "eval" / name)
+    shutil.copyfile(tmp / "train" / "summary.json", repo / "reports" / "train" / "summary.json")
     policy = load_release_policy(repo / "policies/release.yaml").policy
     result = evaluate_gate(policy, load_evidence(paths_for(repo), signing_development=True), today=TODAY)
     assert trained.summary["seen_unseen"] == 0
@@ -150,9 +159,9 @@ def test_a_model_that_memorised_its_canaries_fails_the_canary_and_extraction_row
     assert canary.stats["estimate"] > 6.0 and canary.stats["n"] == CANARIES
     extraction = rows["PII extraction"]
     assert extraction.result == "fail" and extraction.measured >= 1, extraction
-    leakage = json.loads((tmp_path / "eval" / "leakage.json").read_text())
-    assert leakage["extraction"]["canary_prompt_hit"] is True
-    assert leakage["canary"]["by_repetitions"]["1"]["sightings_min"] == 40  # seen once per epoch
+    leakage = load_report(Leakage, tmp_path / "eval" / "leakage.json")
+    assert leakage.extraction.canary_prompt_hit is True
+    assert leakage.canary.by_repetitions["1"].sightings_min == 40  # seen once per epoch
 
 
 def test_an_adapter_that_wrecks_general_ability_fails_the_general_row(fluent_model_dir, workspace, tmp_path):

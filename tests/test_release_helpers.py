@@ -24,51 +24,84 @@ def write_json(path: Path, data) -> None:
     path.write_text(json.dumps(data, indent=2), encoding="utf-8")
 
 
+# Every report below is built through its model (pipeline/reports), the one the stage that writes
+# it and signoff that reads it share, and returned as the JSON document the stage writes.
+NO_CHAIN = {"inputs": {}, "outputs": {}}  # seal() writes each report's real chain of custody
+
+
 def scan_summary() -> dict:
-    return {
-        "lines": 600, "records": 600, "quarantined": 0, "quarantine_ratio": 0.0, "max_quarantine_ratio": 0.05,
-        "findings": 3969, "records_with_pii": 521, "records_with_special": 94,
-        "by_entity_type": {"PERSON": 1404, "TR_NATIONAL_ID": 166, "EMAIL_ADDRESS": 280, "PHONE_NUMBER": 474},
-        "special_categories": {"HEALTH": 60, "RELIGION": 8},
-        "by_source": {"sample": {"records": 600, "records_with_pii": 521, "findings": {"PERSON": 1404}}},
-        "files": {"data/raw/sample.jsonl": {"source": "sample", "sha256": "ab" * 32, "lines": 600, "records": 600,
-                                            "quarantined": 0, "quarantine_reasons": {}, "bom": False}},
-    }
+    from pipeline.reports.scan import ScanSummary
+
+    findings = {"PERSON": 1404, "TR_NATIONAL_ID": 166, "EMAIL_ADDRESS": 280, "PHONE_NUMBER": 474}
+    special = {"HEALTH": 60, "RELIGION": 8}
+    return ScanSummary(
+        lines=600, records=600, quarantined=0, quarantine_ratio=0.0, max_quarantine_ratio=0.05,
+        fields_scanned=2896, chars_scanned=388839, findings=sum(findings.values()) + sum(special.values()),
+        records_with_pii=521, records_with_special=94, records_without_pii=79,
+        by_entity_type=findings, special_categories=special, special_records_by_category={"HEALTH": 55, "RELIGION": 8},
+        by_source={"sample": {"records": 600, "records_with_pii": 521,
+                              "findings": {**findings, **{f"SPECIAL:{k}": v for k, v in special.items()}}}},
+        by_role={"assistant": 1000, "system": 100, "user": 1292},
+        by_recognizer={"TurkishNameRecognizer": 1404, "TcKimlikRecognizer": 166, "EmailRecognizer": 280,
+                       "TrPhoneRecognizer": 474, "SpecialCategoryRecognizer": 68},
+        score_histogram={"PERSON": [0, 0, 0, 0, 0, 0, 4, 90, 510, 800]},
+        files={"data/raw/sample.jsonl": {"source": "sample", "sha256": "ab" * 32, "lines": 600, "records": 600,
+                                         "quarantined": 0, "quarantine_reasons": {}, "bom": False}},
+        quarantine_reasons={}, config={"workers": 2, "batch_size": 64, "min_score": 0.5},
+        findings_sha256="cd" * 32, chain=NO_CHAIN, catalog_sha256="ef" * 32,
+        policy_sha256={"policies/kvkk.yaml": "01" * 32}, pseudonym_key_id="e7c5670d370ac3e7", development_key=True,
+        wall_seconds=24.75, scanned_at="2026-05-30T12:00:00+00:00",
+    ).to_json()  # fmt: skip
 
 
 def anonymize_summary(policy_sha: str, erasure_sha: str | None) -> dict:
-    return {
-        "lines": 600, "records": 600, "quarantined": 0, "kept": 81, "transformed": 418, "dropped": 101,
-        "accounted": True, "dropped_by_reason": {"duplicate": 1, "near_duplicate": 6, "special_category": 94},
-        "train": 449, "holdout": 50, "canary_records": 42, "canaries": 6,
-        "erasure": {"requests": 0, "records_dropped": 0, "sha256": erasure_sha},
-        "residual_blocked_findings": 0, "policy": "kvkk", "policy_sha256": policy_sha,
-        "pseudonym_key_id": "e7c5670d370ac3e7", "development_key": True,
-    }
+    from pipeline.reports.anonymize import AnonymizeSummary
+
+    return AnonymizeSummary(
+        lines=600, records=600, quarantined=0, kept=81, transformed=418, dropped=101, accounted=True,
+        dropped_by_reason={"duplicate": 1, "near_duplicate": 6, "special_category": 94}, special_category_records=94,
+        actions={"PERSON": {"pseudonymize": 1139}, "TR_NATIONAL_ID": {"pseudonymize": 130},
+                 "DATE_TIME": {"keep": 184}},
+        train=449, holdout=50, canary_records=42, canaries=6,
+        erasure={"requests": 0, "records_dropped": 0, "sha256": erasure_sha},
+        residual_blocked_findings=0, language_mix={"en": 67, "tr": 432},
+        length_chars={"mean": 613.8, "p50": 614, "p90": 794, "max": 1028,
+                      "histogram": {"0-250": 0, "250-500": 103, "500-1000": 395, "1000-2000": 1, "2000-4000": 0,
+                                    "4000-8000": 0, "8000+": 0}},
+        policy="kvkk", policy_sha256=policy_sha, pseudonym_key_id="e7c5670d370ac3e7", development_key=True,
+        anonymized_at="2026-05-30T12:01:00+00:00", chain=NO_CHAIN,
+    ).to_json()  # fmt: skip
 
 
 def residual() -> dict:
+    """residual.json has no report model (not one of pipeline/reports'): as anonymize writes it."""
     return {"blocked_findings": 0, "by_entity_type": {}, "record_ids": {}, "blocking_types": ["TR_NATIONAL_ID"]}
 
 
 def machine() -> dict:
     """What pipeline.hardware records: the chosen dtype and threads, and why."""
-    return {
+    from pipeline.reports import MachineRecord
+
+    return MachineRecord.model_validate({
         "compute_dtype": {"dtype": "float32", "requested": "auto", "reason": "CPU lacks native bfloat16",
                           "device": "cpu", "cpu_arch": "x86_64", "cpu_flags": ["avx2", "fma"]},
         "threads": {"threads": 2, "requested": "auto", "reason": "every usable core (CPU affinity)"},
-    }
+    }).model_dump(mode="json")  # fmt: skip
 
 
 def train_summary() -> dict:
-    return {
-        "steps": 120, "epochs": 2, "tokens_seen": 250000, "tokens_nonpad": 200000, "wall_s": 300.5,
-        "tokens_per_s": 832.0, "peak_rss_mb": 2100.0, "peak_gpu_mb": None, "trainable_params": 4884480,
-        "total_params": 139399488, "trainable_share": 0.035, "quantization": "nf4", "device": "cpu", "seed": 7,
-        "holdout_loss_base": 2.40, "holdout_loss_adapter": 1.60, "train_loss_final": 1.45,
-        "compute_dtype": "float32", "threads": 2, "machine": machine(),
-        "versions": {"torch": "2.13.0", "transformers": "5.24.0", "peft": "0.21.2", "bitsandbytes": "0.50.2"},
-    }
+    from pipeline.reports.train import TrainSummary
+
+    return TrainSummary(
+        steps=120, epochs=2.0, tokens_seen=250000, tokens_nonpad=200000, tokens_trained=60000, wall_s=300.5,
+        tokens_per_s=832.0, peak_rss_mb=2100.0, peak_gpu_mb=None, trainable_params=4884480, total_params=139399488,
+        trainable_share=0.035, quantization="nf4", device="cpu", seed=7, holdout_loss_base=2.40,
+        holdout_loss_adapter=1.60, train_loss_final=1.45, records_train=449, records_holdout=50, truncated_records=0,
+        truncated_records_holdout=0, records_without_labels=0, holdout_eval_records=50, holdout_tokens_scored=5000,
+        seen_records=449, seen_unseen=0, resumed_from_step=None, threads=2, compute_dtype="float32", machine=machine(),
+        versions={"torch": "2.13.0", "transformers": "5.24.0", "peft": "0.21.2", "bitsandbytes": "0.50.2"},
+        chain=NO_CHAIN,
+    ).to_json()  # fmt: skip
 
 
 # The sizes the default pipeline really produces (params.yaml evaluate:, policies/kvkk.yaml):
@@ -78,53 +111,69 @@ GENERAL_DOCS, HOLDOUT, MEMBERS, CANARIES, REFERENCES, PROMPTS = 100, 200, 206, 1
 
 
 def bpb_block(n: int, shift: float, *, gain: bool, seed: int) -> dict:
-    """A utility block as evaluate writes it, from simulated per-document bits (pipeline.evaluate.utility)."""
+    """A utility block as evaluate writes it (``utility.domain`` when ``gain``, else ``utility.general``),
+    from simulated per-document bits (pipeline.evaluate.utility)."""
     import math
 
     import numpy as np
 
     from pipeline.evaluate import EvalParams
     from pipeline.evaluate.utility import bpb_report
+    from pipeline.reports.evaluate import DomainUtility, GeneralUtility
 
     rng = np.random.default_rng(seed)
     nbytes = rng.integers(200, 600, size=n)
     base = rng.normal(1.2, 0.2, size=n).clip(0.3)
     adapter = (base + shift + rng.normal(0, 0.05, size=n)).clip(0.05)
     nats = lambda bpb: (bpb * nbytes * math.log(2)).tolist()  # noqa: E731
-    return bpb_report(nats(base), nats(adapter), nbytes.tolist(), config=EvalParams(), what="test", gain=gain)
+    report = bpb_report(nats(base), nats(adapter), nbytes.tolist(), config=EvalParams(), what="test", gain=gain)
+    if gain:
+        block = DomainUtility(**report, source="anonymized holdout: the assistant turns within each record's first "
+                                               "192 tokens (what training learns from)")
+    else:
+        block = GeneralUtility(source="mmlu.jsonl: questions with their correct answer (seed 20241130)",
+                               max_tokens=128, **report)
+    return block.model_dump(mode="json")
 
 
 def benchmarks(*, general_shift: float = 0.0, domain_shift: float = -0.5) -> dict:
-    from pipeline.evaluate.benchmarks import MMLU_LETTER, paired_accuracy_report
     from pipeline.evaluate import EvalParams
+    from pipeline.evaluate.benchmarks import MMLU_LETTER, SUPPORT_FORMAT, paired_accuracy_report
+    from pipeline.reports.evaluate import Benchmarks
 
     base = {i: i % 4 == 0 for i in range(32)}  # at chance, as SmolLM2-135M is
     adapter = {i: i % 4 == 1 for i in range(32)}
-    return {
-        "tasks": {
-            "mahrem_mmlu_letter": {"kind": "general", "metric": "acc", "higher_is_better": True, "n": 32, "base": 0.25,
-                                   "base_stderr": 0.078, "adapter": 0.25, "adapter_stderr": 0.078, "delta": 0.0,
-                                   "paired": paired_accuracy_report(base, adapter, MMLU_LETTER, EvalParams())},
-            "mahrem_support_format": {"kind": "domain", "metric": "format_ok", "higher_is_better": True, "n": 6,
-                                      "base": 0.17, "base_stderr": 0.17, "adapter": 0.83, "adapter_stderr": 0.17,
-                                      "delta": 0.67},
+    # The task names are the ones evaluate really writes (pipeline.evaluate.benchmarks).
+    return Benchmarks(
+        tasks={
+            MMLU_LETTER.name: {"kind": "general", "metric": "acc", "higher_is_better": True, "n": 32, "base": 0.25,
+                               "base_stderr": 0.078, "adapter": 0.25, "adapter_stderr": 0.078, "delta": 0.0,
+                               "paired": paired_accuracy_report(base, adapter, MMLU_LETTER, EvalParams())},
+            SUPPORT_FORMAT.name: {"kind": "domain", "metric": "format_ok", "higher_is_better": True, "n": 6,
+                                  "base": 0.17, "base_stderr": 0.17, "adapter": 0.83, "adapter_stderr": 0.17,
+                                  "delta": 0.67},
         },
-        "utility": {"general": bpb_block(GENERAL_DOCS, general_shift, gain=False, seed=1),
-                    "domain": bpb_block(HOLDOUT, domain_shift, gain=True, seed=2)},
-        "quantization": "nf4", "lm_eval_version": "0.4.13", "wall_s": 400.0,
-        "compute_dtype": "float32", "threads": 2, "machine": machine(),
-    }  # fmt: skip
+        quantization="nf4", lm_eval_version="0.4.13", wall_s=400.0,
+        wall_s_by_task={MMLU_LETTER.name: {"base": 19.4, "adapter": 20.3}, SUPPORT_FORMAT.name: {"base": 8.8, "adapter": 9.6},
+                        "general_bpb": {"base+adapter": 28.0}},
+        utility={"general": bpb_block(GENERAL_DOCS, general_shift, gain=False, seed=1),
+                 "domain": bpb_block(HOLDOUT, domain_shift, gain=True, seed=2)},
+        compute_dtype="float32", threads=2, machine=machine(), chain=NO_CHAIN, wall_s_total=900.0,
+    ).to_json()  # fmt: skip
 
 
 def canary_group(exposures, *, unseen: int = 0) -> dict:
     from pipeline.evaluate.stats import measure_exposure
+    from pipeline.reports.evaluate import CanaryClass
 
-    return {"canaries": len(exposures), "seen": len(exposures) - unseen, "unseen": unseen,
-            "sightings_min": 0 if unseen else 1, "sightings_max": 1,
-            "base_exposure_mean": 1.4, "base_exposure_max": 3.0,
-            "adapter_exposure_mean": sum(exposures) / len(exposures), "adapter_exposure_max": max(exposures),
-            "base_exposure_skewnorm_max": 3.1, "adapter_exposure_skewnorm_max": max(exposures) + 0.3,
-            "exposure": measure_exposure(exposures, REFERENCES).to_json()}  # fmt: skip
+    return CanaryClass(
+        canaries=len(exposures), seen=len(exposures) - unseen, unseen=unseen,
+        sightings_min=0 if unseen else 1, sightings_max=1,
+        base_exposure_mean=1.4, base_exposure_max=3.0,
+        adapter_exposure_mean=sum(exposures) / len(exposures), adapter_exposure_max=max(exposures),
+        base_exposure_skewnorm_max=3.1, adapter_exposure_skewnorm_max=max(exposures) + 0.3,
+        exposure=measure_exposure(exposures, REFERENCES).to_json(),
+    ).model_dump(mode="json")  # fmt: skip
 
 
 def null_exposures(seed: int) -> list[float]:
@@ -140,6 +189,7 @@ def membership_block(tpr_excess: float = 0.0, *, members: int = MEMBERS, nonmemb
     import numpy as np
 
     from pipeline.evaluate.stats import measure_tpr
+    from pipeline.reports.evaluate import MembershipProbe
 
     rng = np.random.default_rng(3)
     attacks = {}
@@ -148,25 +198,35 @@ def membership_block(tpr_excess: float = 0.0, *, members: int = MEMBERS, nonmemb
         m[rng.random(members) < tpr_excess] += 10.0
         attacks[name] = (m, n)
     measured = measure_tpr(attacks, fpr=0.01, resamples=1000, seed=0)
-    return {"members": members, "nonmembers": nonmembers, "fpr": 0.01, "attack": measured.extra["attack"],
-            "tpr_at_fpr": measured.estimate, "tpr": measured.to_json(), "auc": {"loss_ratio": 0.52, "min_k_pp": 0.5},
-            "min_resolvable_fpr": 1 / nonmembers}  # fmt: skip
+    return MembershipProbe(
+        members=members, nonmembers=nonmembers, fpr=0.01, attack=measured.extra["attack"],
+        tpr_at_fpr=measured.estimate, tpr=measured.to_json(), auc={"loss_ratio": 0.52, "min_k_pp": 0.5},
+        min_resolvable_fpr=1 / nonmembers, window_tokens=192, ineligible={"members": 0, "nonmembers": 0},
+        base_loss_members=4.1, base_loss_nonmembers=4.0, adapter_loss_members=1.6, adapter_loss_nonmembers=1.9,
+    ).model_dump(mode="json")  # fmt: skip
 
 
 def leakage() -> dict:
-    from pipeline.evaluate.stats import measure_rate
+    import math
 
-    return {
-        "canary": {"references": REFERENCES, "by_repetitions": {
-            "1": canary_group(null_exposures(1)), "4": canary_group(null_exposures(4)),
-            "8": canary_group(null_exposures(8))}},
-        "extraction": {"prompts": PROMPTS, "samples_per_prompt": 1, "base_hits": 0, "adapter_hits": 0,
-                       "adapter_only_hits": 0, "adapter_hits_by_type": {}, "canary_prompt_hit": False,
-                       "rate": measure_rate(0, PROMPTS).to_json()},
-        "inference": {"trials": 8, "candidates": 100, "chance": 0.01, "base_top1": 0.0, "adapter_top1": 0.0},
-        "membership": membership_block(),
-        "wall_s": 500.0,
-    }  # fmt: skip
+    from pipeline.evaluate.stats import measure_rate
+    from pipeline.reports.evaluate import Leakage
+
+    return Leakage(
+        canary={"references": REFERENCES, "max_exposure": math.log2(REFERENCES + 1), "space_size": 10**9,
+                "scored": "the whole canary chat (chat template), the shared prefix once",
+                "by_repetitions": {"1": canary_group(null_exposures(1)), "4": canary_group(null_exposures(4)),
+                                   "8": canary_group(null_exposures(8))}},
+        extraction={"prompts": PROMPTS, "samples_per_prompt": 1, "max_new_tokens": 39, "base_hits": 0,
+                    "adapter_hits": 0, "adapter_only_hits": 0, "adapter_greedy_hits": 0, "adapter_hits_by_type": {},
+                    "base_hits_by_type": {}, "prompts_by_type": {}, "canary_prompt_hit": False,
+                    "rate": measure_rate(0, PROMPTS).to_json()},
+        inference={"trials": 8, "candidates": 100, "chance": 0.01, "base_top1": 0.0, "adapter_top1": 0.0,
+                   "base_mean_rank": 40.0, "adapter_mean_rank": 38.0},
+        membership=membership_block(),
+        wall_s_by_probe={"canary": 60.9, "extraction": 36.8, "inference": 80.5, "membership": 303.6},
+        wall_s=500.0, compute_dtype="float32", threads=2, machine=machine(), chain=NO_CHAIN, wall_s_total=900.0,
+    ).to_json()  # fmt: skip
 
 
 # The evaluate block the spot check reads (the sizes of test_evaluate_helpers.small_params).

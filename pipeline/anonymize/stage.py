@@ -41,6 +41,8 @@ from pipeline import entities as E
 from pipeline.config import chain_record, file_digest
 from pipeline.io import InputError, QuarantineEntry, RawRecord, ReadStats, atomic_write, dumps, iter_jsonl, read_records, write_json
 from pipeline.keys import PseudonymKey
+from pipeline.reports import check_report
+from pipeline.reports.anonymize import AnonymizeSummary
 from pipeline.anonymize import surrogates
 from pipeline.fields import KEY_MARKER, Field, Location, conversation_fields, is_plain_key, iter_fields, remove_field, set_field
 from pipeline.fingerprint import record_key
@@ -689,6 +691,8 @@ def anonymize_dataset(
     )
     from pipeline.anonymize.report import write_anonymize_reports
 
+    # Through its model (pipeline.reports): the same document, plus its schema_version.
+    summary = check_report(AnonymizeSummary, summary, what="anonymize summary").to_json()
     # metrics.json (headline figures for `dvc metrics show`) and report.html (counts only).
     write_anonymize_reports(report_dir, summary, residual)
     write_json(report_dir / SUMMARY_FILE, summary)

@@ -18,6 +18,8 @@ from pipeline.evaluate.targets import collect_targets
 from pipeline.config import chain_record
 from pipeline.io import InputError, atomic_write, write_json
 from pipeline.keys import PseudonymKey
+from pipeline.reports import check_report
+from pipeline.reports.evaluate import Benchmarks, Leakage
 
 BENCHMARKS = "benchmarks.json"
 LEAKAGE = "leakage.json"
@@ -138,6 +140,9 @@ def evaluate_adapter(
     leakage["wall_s_total"] = round(time.perf_counter() - started, 2)
     benchmarks["wall_s_total"] = leakage["wall_s_total"]
 
+    # Through their models (pipeline.reports): the same documents, plus their schema_version.
+    benchmarks = check_report(Benchmarks, benchmarks, what="benchmarks report").to_json()
+    leakage = check_report(Leakage, leakage, what="leakage report").to_json()
     out_dir.mkdir(parents=True, exist_ok=True)
     write_json(out_dir / BENCHMARKS, benchmarks)
     write_json(out_dir / LEAKAGE, leakage)

@@ -1,9 +1,14 @@
-"""The evidence signoff weighs: every earlier stage's report, read against its contract.
+"""The evidence signoff weighs: every earlier stage's report, read through its model.
 
-Each report has a known writer (DESIGN.md §1). A missing file or key is an
-:class:`EvidenceError` that names the file, the dotted key and the stage to re-run, so a
-gate never passes — or fails — on a default that stands in for a number nobody measured.
-Only the keys signoff actually reads are required; the rest of a report may change freely.
+Each report has a known writer (DESIGN.md §1) and one pydantic model in
+:mod:`pipeline.reports` that the writer, this reader and the tests share. A report that is
+missing, unreadable or does not match its model is an :class:`EvidenceError` that names the
+file, every offending key and the stage to re-run, so a gate never passes — or fails — on a
+default that stands in for a number nobody measured.
+
+Readers use the typed model (``evidence.leakage.model.extraction.adapter_hits``);
+:meth:`Report.get` and :meth:`Report.number` (dotted keys over the validated document)
+remain for the gate rows that name a key in their messages.
 """
 
 from __future__ import annotations
@@ -12,15 +17,22 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel
 
 from pipeline.catalog import SOURCES_FILE, LoadedCatalog, load_catalog
 from pipeline.config import PARAMS_FILE, ConfigError, file_digest, policy_path
 from pipeline.io import InputError
+from pipeline.reports import ReportModel, load_report, rerun_hint
+from pipeline.reports.anonymize import AnonymizeSummary
+from pipeline.reports.evaluate import Benchmarks, BenchmarkTask, Leakage
+from pipeline.reports.scan import ScanSummary
+from pipeline.reports.train import TrainSummary
 
 
 class EvidenceError(InputError):
-    """A report signoff needs is missing, unreadable or lacks a key."""
+    """A report signoff needs is missing, unreadable, or does not match its model."""
 
 
 @dataclass(frozen=True)
@@ -52,66 +64,41 @@ class EvidencePaths:
         return self.anonymization_policy if self.anonymization_policy is not None else policy_path(self.params)
 
 
-# Which stage writes which report, and the keys signoff reads from it (dotted paths).
-_CONTRACT: dict[str, tuple[str, tuple[str, ...]]] = {
-    "scan_summary": (
-        "scan",
-        ("records", "quarantined", "quarantine_ratio", "by_entity_type", "special_categories", "by_source", "files"),
-    ),
-    "anonymize_summary": (
-        "anonymize",
-        (
-            "records", "kept", "transformed", "dropped", "dropped_by_reason", "quarantined", "train", "holdout",
-            "canary_records", "erasure.requests", "erasure.records_dropped", "erasure.sha256",
-            "residual_blocked_findings", "policy", "policy_sha256", "pseudonym_key_id", "development_key",
-        ),
-    ),
-    "residual": ("anonymize", ("blocked_findings", "by_entity_type")),
-    "train_summary": (
-        "train",
-        (
-            "steps", "epochs", "tokens_seen", "wall_s", "trainable_params", "total_params", "trainable_share",
-            "quantization", "compute_dtype", "threads", "machine", "device", "seed", "holdout_loss_base",
-            "holdout_loss_adapter", "train_loss_final", "versions",
-        ),
-    ),
-    "benchmarks": (
-        "evaluate",
-        (
-            "tasks", "quantization", "compute_dtype", "machine", "lm_eval_version", "utility.general.increase",
-            "utility.general.base_bpb", "utility.general.adapter_bpb", "utility.general.documents",
-            "utility.domain.gain", "utility.domain.base_bpb", "utility.domain.adapter_bpb", "utility.domain.documents",
-        ),
-    ),
-    "leakage": (
-        "evaluate",
-        (
-            "canary.references", "canary.by_repetitions", "extraction.prompts", "extraction.adapter_hits",
-            "extraction.adapter_only_hits", "extraction.adapter_hits_by_type", "extraction.rate", "inference.trials",
-            "inference.chance", "inference.base_top1", "inference.adapter_top1", "membership.auc",
-            "membership.tpr", "membership.tpr_at_fpr", "membership.fpr", "membership.attack", "membership.members",
-            "membership.nonmembers",
-        ),
-    ),
+# The reports signoff reads through their models: EvidencePaths field → model (its STAGE writes it).
+_MODELS: dict[str, type[ReportModel]] = {
+    "scan_summary": ScanSummary,
+    "anonymize_summary": AnonymizeSummary,
+    "train_summary": TrainSummary,
+    "benchmarks": Benchmarks,
+    "leakage": Leakage,
 }
-_TASK_KEYS = ("kind", "metric", "higher_is_better", "n", "base", "base_stderr", "adapter", "adapter_stderr")
-_CANARY_KEYS = (
-    "canaries", "seen", "unseen", "base_exposure_max", "adapter_exposure_mean", "adapter_exposure_max", "exposure",
-)
+# residual.json has no report model yet (it is not one of pipeline/reports'): checked by key.
+_RESIDUAL_KEYS = ("blocked_findings", "by_entity_type")
 _STAGE_OF_PATH = {"adapter": "train", "base": "base", "train_data": "anonymize", "holdout_data": "anonymize"}
+
+M = TypeVar("M", bound=BaseModel)
 
 
 def _rerun(stage: str) -> str:
-    return f"written by the {stage} stage: run `dvc repro {stage}` (or `mahrem {stage}`)"
+    return rerun_hint(stage)
 
 
 @dataclass(frozen=True)
-class Report:
-    """One JSON report and where it came from, with key access that explains failures."""
+class Report(Generic[M]):
+    """One validated report: its typed ``model``, where it came from, and its JSON document.
+
+    ``data`` is the document as the model dumps it (what the writer wrote). ``get`` and
+    ``number`` read it by dotted key and explain a missing or non-numeric one.
+    """
 
     path: Path
     stage: str
     data: dict[str, Any]
+    model: M | None = None
+
+    @classmethod
+    def of(cls, path: Path, stage: str, model: M) -> Report[M]:
+        return cls(path, stage, model.model_dump(mode="json"), model)
 
     def get(self, dotted: str) -> Any:
         node: Any = self.data
@@ -136,7 +123,14 @@ class Report:
         return file_digest(self.path)
 
 
-def read_report(path: Path, stage: str, required: tuple[str, ...] = ()) -> Report:
+def read_model(model: type[M], path: Path, stage: str | None = None) -> Report[M]:
+    """``path`` validated through ``model``; any mismatch is an :class:`EvidenceError` naming file, key and stage."""
+    stage = stage or getattr(model, "STAGE", "") or "the"
+    return Report.of(Path(path), stage, load_report(model, path, stage=stage, error=EvidenceError))
+
+
+def read_report(path: Path, stage: str, required: tuple[str, ...] = ()) -> Report[Any]:
+    """A JSON report that has no model (``residual.json``), with its ``required`` dotted keys checked."""
     if not path.is_file():
         raise EvidenceError(f"{path}: no such file ({_rerun(stage)}).")
     try:
@@ -145,7 +139,7 @@ def read_report(path: Path, stage: str, required: tuple[str, ...] = ()) -> Repor
         raise EvidenceError(f"{path}: not valid JSON ({type(exc).__name__}); {_rerun(stage)}.") from None
     if not isinstance(data, dict):
         raise EvidenceError(f"{path}: expected a JSON object at the top ({_rerun(stage)}).")
-    report = Report(path, stage, data)
+    report: Report[Any] = Report(path, stage, data)
     for key in required:
         report.get(key)
     return report
@@ -153,15 +147,15 @@ def read_report(path: Path, stage: str, required: tuple[str, ...] = ()) -> Repor
 
 @dataclass(frozen=True)
 class Evidence:
-    """Everything the gate and the manifest read, loaded and checked against the contracts."""
+    """Everything the gate and the manifest read, each report validated through its model."""
 
     paths: EvidencePaths
-    scan: Report
-    anonymize: Report
-    residual: Report
-    train: Report
-    benchmarks: Report
-    leakage: Report
+    scan: Report[ScanSummary]
+    anonymize: Report[AnonymizeSummary]
+    residual: Report[Any]
+    train: Report[TrainSummary]
+    benchmarks: Report[Benchmarks]
+    leakage: Report[Leakage]
     catalog: LoadedCatalog
     policy_file: Path
     policy_sha256: str
@@ -170,33 +164,23 @@ class Evidence:
 
     def sources_used(self) -> list[str]:
         """The sources that fed this run: the scan summary's ``by_source`` keys."""
-        by_source = self.scan.get("by_source")
-        if not isinstance(by_source, dict):
-            raise EvidenceError(f"{self.scan.path}: key 'by_source' is not an object ({_rerun('scan')}).")
-        return sorted(by_source)
+        return sorted(self.scan.model.by_source)
 
-    def tasks(self) -> dict[str, Report]:
-        """Each benchmark task as its own report view, so errors name ``tasks.<name>.<key>``."""
-        tasks = self.benchmarks.get("tasks")
-        if not isinstance(tasks, dict):
-            raise EvidenceError(f"{self.benchmarks.path}: key 'tasks' is not an object ({_rerun('evaluate')}).")
-        return {name: Report(self.benchmarks.path, "evaluate", {"tasks": {name: spec}}) for name, spec in tasks.items()}
+    def tasks(self) -> dict[str, Report[BenchmarkTask]]:
+        """Each benchmark task as its own report view (``model`` the task), so errors name ``tasks.<name>.<key>``."""
+        return {
+            name: Report(self.benchmarks.path, "evaluate", {"tasks": {name: task.model_dump(mode="json")}}, task)
+            for name, task in self.benchmarks.model.tasks.items()
+        }
 
 
 def load_evidence(paths: EvidencePaths = EvidencePaths(), *, signing_development: bool | None = None) -> Evidence:
-    """Read and check every report; the first missing file or key is an :class:`EvidenceError`."""
-    reports = {
-        name: read_report(getattr(paths, name), stage, required) for name, (stage, required) in _CONTRACT.items()
-    }
-    for name, spec in (reports["benchmarks"].get("tasks") or {}).items():
-        if not isinstance(spec, dict):
-            raise EvidenceError(f"{paths.benchmarks}: key 'tasks.{name}' is not an object ({_rerun('evaluate')}).")
-        for key in _TASK_KEYS:
-            reports["benchmarks"].get(f"tasks.{name}.{key}")
-    by_repetitions = reports["leakage"].get("canary.by_repetitions")
-    for reps in by_repetitions if isinstance(by_repetitions, dict) else ():
-        for key in _CANARY_KEYS:
-            reports["leakage"].get(f"canary.by_repetitions.{reps}.{key}")
+    """Read every report through its model; the first that is missing or does not match is an :class:`EvidenceError`."""
+    reports: dict[str, Report[Any]] = {}
+    for name, model in _MODELS.items():  # in the order the stages run, residual.json beside its summary
+        reports[name] = read_model(model, getattr(paths, name))
+        if name == "anonymize_summary":
+            reports["residual"] = read_report(paths.residual, "anonymize", _RESIDUAL_KEYS)
     for name, stage in _STAGE_OF_PATH.items():
         if not getattr(paths, name).exists():
             raise EvidenceError(f"{getattr(paths, name)}: not found ({_rerun(stage)}).")

@@ -29,6 +29,8 @@ from pipeline import entities as E
 from pipeline.config import chain_record, file_digest
 from pipeline.io import QuarantineEntry, ReadStats, atomic_write, dumps, read_records, write_json
 from pipeline.keys import PseudonymKey
+from pipeline.reports import check_report
+from pipeline.reports.scan import ScanSummary
 from pipeline.fields import is_plain_key
 from pipeline.fingerprint import fingerprint, record_key
 
@@ -353,6 +355,8 @@ def scan_files(
         "scanned_at": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
     }
     assert lines == records + quarantined  # every line is accounted for (io.ReadStats)
+    # Through its model (pipeline.reports): the same document, plus its schema_version.
+    summary = check_report(ScanSummary, summary, what="scan summary").to_json()
     write_json(out_dir / SUMMARY_FILE, summary)  # the full report, read by anonymize and signoff
     write_json(out_dir / METRICS_FILE, scan_metrics(summary))  # its headline figures: `dvc metrics show`
     with atomic_write(out_dir / REPORT_FILE) as handle:

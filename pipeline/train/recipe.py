@@ -32,6 +32,8 @@ import torch
 from pipeline.config import chain_record
 from pipeline.hardware import MachineSettings, choose_settings, torch_threads
 from pipeline.io import InputError, atomic_dir, atomic_write, write_json
+from pipeline.reports import check_report
+from pipeline.reports.train import TrainSummary
 from pipeline.train.checkpoint import (
     Progress,
     latest_checkpoint,
@@ -406,6 +408,8 @@ def train_adapter(
             [data_dir / "train.jsonl", data_dir / "holdout.jsonl", base_dir / "digest.json"],
             [*(p for p in sorted(out_dir.iterdir()) if p.is_file()), report_dir / SEEN_FILE],
         )
+        # Through its model (pipeline.reports): the same document, plus its schema_version.
+        summary = check_report(TrainSummary, summary, what="train summary").to_json()
         write_json(report_dir / SUMMARY_FILE, summary)
         from pipeline.metrics import METRICS_FILE, train_metrics
 

@@ -41,13 +41,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from pydantic import Field, ValidationError, field_validator
+from pydantic import ValidationError
 
-from pipeline.config import StrictModel, file_digest
+from pipeline.config import file_digest
 from pipeline.io import InputError, QuarantineEntry, RawRecord, read_records, write_json
+# The model of seen.json lives with the other report models (pipeline/reports); re-exported here.
+from pipeline.reports.base import describe_errors
+from pipeline.reports.train import SEEN_SCHEMA_VERSION, CanarySightings, SeenRecords  # noqa: F401
 from pipeline.train.data import epoch_batches
 
-SEEN_SCHEMA_VERSION = 1
 CANARY_SOURCE = "canary"
 # "<canary id>-copy<k>", the canary id being "canary-r<repetitions>-<index>" (pipeline/anonymize/stage.py).
 _CANARY_COPY = re.compile(r"^(?P<canary>canary-.+)-copy(?P<copy>\d+)$")
@@ -56,53 +58,6 @@ _RERUN = "Re-run `mahrem train` (`dvc repro train`) so that it is written again 
 
 class SeenMismatchError(InputError):
     """``seen.json`` does not describe the ``train.jsonl`` it is checked against."""
-
-
-class CanarySightings(StrictModel):
-    """One planted canary: its copies in ``train.jsonl`` and how often any copy was trained on."""
-
-    repetitions: int = Field(ge=0, description="Copies of the canary planted in train.jsonl.")
-    sightings: int = Field(description="Times any copy was in a trained micro-batch (at most repetitions × epochs).")
-
-
-class SeenRecords(StrictModel):
-    """The content of ``seen.json`` (see the module docstring)."""
-
-    schema_version: int = Field(SEEN_SCHEMA_VERSION, description="Version of this layout.")
-    train_sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the train.jsonl described.")
-    records_in_file: int = Field(ge=0, description="Records in train.jsonl, canary copies included.")
-    steps: int = Field(ge=0, description="Optimizer steps run.")
-    micro_batches: int = Field(ge=0, description="Micro-batches trained (all epochs together).")
-    epochs: float = Field(ge=0, description="micro_batches / micro-batches per epoch.")
-    max_seq_len: int | None = Field(
-        None, ge=1, description="Tokens of each record training saw (train.max_seq_len); later tokens never were."
-    )
-    records: dict[str, int] = Field(description="Every non-canary record id → times it was in a trained micro-batch.")
-    without_labels: list[str] = Field(
-        default_factory=list, description="Ids skipped for having no label token after truncation (never trained)."
-    )
-    canaries: dict[str, CanarySightings] = Field(
-        default_factory=dict, description="Canary id (canary-r<repetitions>-<index>) → planted copies and sightings."
-    )
-
-    @field_validator("schema_version")
-    @classmethod
-    def _known_version(cls, value: int) -> int:
-        if value != SEEN_SCHEMA_VERSION:
-            raise ValueError(f"version {value} is not the {SEEN_SCHEMA_VERSION} this code reads")
-        return value
-
-    def members(self, min_sightings: int = 1) -> list[str]:
-        """Non-canary record ids trained on at least ``min_sightings`` times, sorted."""
-        return sorted(rid for rid, count in self.records.items() if count >= min_sightings)
-
-    def unseen(self) -> list[str]:
-        """Non-canary record ids never trained on (cut by ``max_steps``, or without labels), sorted."""
-        return sorted(rid for rid, count in self.records.items() if count == 0)
-
-    def max_sightings_per_copy(self) -> int:
-        """The most times one record can have been trained on: once per started epoch."""
-        return math.ceil(self.epochs)
 
 
 # --- counting -----------------------------------------------------------------------------
@@ -242,19 +197,6 @@ def write_seen(path: Path | str, seen: SeenRecords) -> None:
     write_json(path, seen.model_dump(mode="json"))
 
 
-_PROBLEMS = {"extra_forbidden": "unknown key", "missing": "required key is missing"}
-
-
-def _location(loc: tuple[object, ...]) -> str:
-    parts: list[str] = []
-    for item in loc:
-        if isinstance(item, int) and parts:
-            parts[-1] += f"[{item}]"
-        else:
-            parts.append(str(item))
-    return ".".join(parts) or "(top level)"
-
-
 def load_seen(path: Path | str) -> SeenRecords:
     """Read and validate ``seen.json``; every problem is an :class:`InputError` naming the file and key."""
     path = Path(path)
@@ -271,12 +213,7 @@ def load_seen(path: Path | str) -> SeenRecords:
     try:
         return SeenRecords.model_validate(data)
     except ValidationError as exc:
-        problems = []
-        for error in exc.errors(include_input=False, include_url=False):
-            what = _PROBLEMS.get(error["type"], error["msg"])
-            problems.append(f"  - key '{_location(error['loc'])}': {what}")
-        listing = "\n".join(problems)
-        raise InputError(f"{path}: not a seen-records file of this version.\n{listing}\n{_RERUN}") from None
+        raise InputError(f"{path}: not a seen-records file of this version.\n{describe_errors(exc)}\n{_RERUN}") from None
 
 
 def check_seen(seen: SeenRecords, train_jsonl: Path | str, *, seen_path: Path | str = "seen.json") -> None:
