@@ -127,6 +127,9 @@ def cuda_bf16_supported() -> bool:
 class DtypeChoice:
     """The compute dtype a stage runs in, what was asked for, and why."""
 
+    # read back from a report (pipeline.reports) an unknown key is an error, as in every report part
+    __pydantic_config__ = {"extra": "forbid"}
+
     dtype: str
     requested: str
     reason: str
@@ -170,6 +173,8 @@ def choose_compute_dtype(
 @dataclass(frozen=True)
 class ThreadChoice:
     """The torch thread count a stage runs with, what was asked for, and why."""
+
+    __pydantic_config__ = {"extra": "forbid"}
 
     threads: int
     requested: int | str

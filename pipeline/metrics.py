@@ -60,27 +60,27 @@ def _get(data: Mapping[str, Any] | None, dotted: str) -> Any:
     return node
 
 
+_SCAN_KEYS = (
+    "lines", "records", "quarantined", "quarantine_ratio", "fields_scanned", "chars_scanned", "findings",
+    "records_with_pii", "records_with_special", "records_without_pii", "wall_seconds",
+)  # fmt: skip
+_ANONYMIZE_KEYS = (
+    "lines", "records", "quarantined", "kept", "transformed", "dropped", "accounted", "special_category_records",
+    "train", "holdout", "canaries", "canary_records", "residual_blocked_findings",
+)  # fmt: skip
+
+
 def scan_metrics(summary: Mapping[str, Any]) -> Metrics:
     """Headline figures of a scan ``summary.json``."""
     special = summary.get("special_categories") or {}
     return _clean(
         {
-            "lines": summary.get("lines"),
-            "records": summary.get("records"),
-            "quarantined": summary.get("quarantined"),
-            "quarantine_ratio": summary.get("quarantine_ratio"),
+            **{key: summary.get(key) for key in _SCAN_KEYS},
             "files": len(summary.get("files") or {}),
             "sources": len(summary.get("by_source") or {}),
-            "fields_scanned": summary.get("fields_scanned"),
-            "chars_scanned": summary.get("chars_scanned"),
-            "findings": summary.get("findings"),
             "findings_special": sum(special.values()),
             "entity_types_found": len(summary.get("by_entity_type") or {}),
             "special_categories_found": len(special),
-            "records_with_pii": summary.get("records_with_pii"),
-            "records_with_special": summary.get("records_with_special"),
-            "records_without_pii": summary.get("records_without_pii"),
-            "wall_seconds": summary.get("wall_seconds"),
         }
     )
 
@@ -95,23 +95,11 @@ def anonymize_metrics(summary: Mapping[str, Any]) -> Metrics:
     reasons = summary.get("dropped_by_reason") or {}
     return _clean(
         {
-            "lines": summary.get("lines"),
-            "records": summary.get("records"),
-            "quarantined": summary.get("quarantined"),
-            "kept": summary.get("kept"),
-            "transformed": summary.get("transformed"),
-            "dropped": summary.get("dropped"),
-            "accounted": summary.get("accounted"),
+            **{key: summary.get(key) for key in _ANONYMIZE_KEYS},
             "dropped_special_category": sum(n for r, n in reasons.items() if r.startswith("special_category")),
             "dropped_duplicates": reasons.get("duplicate", 0) + reasons.get("near_duplicate", 0),
-            "special_category_records": summary.get("special_category_records"),
             "spans_changed": spans["changed"],
             "spans_kept": spans["keep"],
-            "train": summary.get("train"),
-            "holdout": summary.get("holdout"),
-            "canaries": summary.get("canaries"),
-            "canary_records": summary.get("canary_records"),
-            "residual_blocked_findings": summary.get("residual_blocked_findings"),
             "erasure_requests": _get(summary, "erasure.requests"),
             "erasure_records_dropped": _get(summary, "erasure.records_dropped"),
         }

@@ -14,6 +14,7 @@ from typing import Any, ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from pipeline.hardware import DtypeChoice, ThreadChoice
 from pipeline.io import InputError
 
 SCHEMA_VERSION = 1
@@ -67,30 +68,12 @@ class MeasuredStat(ReportPart):
     extra: dict[str, Any] = Field(description="Method-specific figures (open-ended).")
 
 
-class DtypeRecord(ReportPart):
-    """:class:`pipeline.hardware.DtypeChoice`: the compute dtype chosen, and why."""
-
-    dtype: str
-    requested: str
-    reason: str
-    device: str
-    cpu_arch: str
-    cpu_flags: list[str]
-
-
-class ThreadRecord(ReportPart):
-    """:class:`pipeline.hardware.ThreadChoice`: the threads chosen, and why."""
-
-    threads: int
-    requested: int | str
-    reason: str
-
-
 class MachineRecord(ReportPart):
     """What :meth:`pipeline.hardware.MachineSettings.as_record` records under ``machine``."""
 
-    compute_dtype: DtypeRecord
-    threads: ThreadRecord
+    # the dataclasses themselves: one definition of their fields (they forbid unknown keys too)
+    compute_dtype: DtypeChoice
+    threads: ThreadChoice
 
 
 # --- reading -------------------------------------------------------------------------------

@@ -28,6 +28,23 @@ if TYPE_CHECKING:
 
 # Separators people put inside a number they dictate: space, no-break space, dot, dash.
 DIGIT_SEPARATORS = " \u00a0.\\-"
+_SEP = f"[{DIGIT_SEPARATORS}]"
+
+
+def digit_run(length: int, first: str = r"\d") -> re.Pattern[str]:
+    """``length`` digits, compact or grouped by single separators, the first matching ``first``.
+
+    The grouped form may not touch another digit group ("… 1111 2222 …"); the compact form
+    only may not touch a digit, so "TC 12345678950 2020'de" still counts.
+
+    >>> [m.group() for m in digit_run(4).finditer("1234, 12 34 and 12 34 56")]
+    ['1234', '12 34']
+    """
+    rest = length - 1
+    return re.compile(
+        rf"(?<!\d){first}\d{{{rest}}}(?!\d)"
+        rf"|(?<!\d)(?<!\d{_SEP}){first}(?:{_SEP}?\d){{{rest}}}(?!{_SEP}?\d)"
+    )
 
 T = TypeVar("T")
 

@@ -23,20 +23,13 @@ a card number).
 
 from __future__ import annotations
 
-import re
 
 from stdnum.tr import tckimlik
 
 from pipeline.entities import TR_NATIONAL_ID
-from pipeline.scan.recognizers.base import DIGIT_SEPARATORS, ChecksumRecognizer
+from pipeline.scan.recognizers.base import ChecksumRecognizer, digit_run
 
-_SEP = f"[{DIGIT_SEPARATORS}]"
-# The grouped form may not touch another digit group ("… 1111 2222 …"); the compact form
-# only may not touch a digit, so "TC 12345678950 2020'de" still counts.
-TCKN_PATTERN = re.compile(
-    rf"(?<!\d)[1-9]\d{{10}}(?!\d)"
-    rf"|(?<!\d)(?<!\d{_SEP})[1-9](?:{_SEP}?\d){{10}}(?!{_SEP}?\d)"
-)
+TCKN_PATTERN = digit_run(11, first="[1-9]")  # never a leading zero
 
 
 class TcKimlikRecognizer(ChecksumRecognizer):

@@ -17,18 +17,13 @@ passes that check, so a value is only reported next to a cue ("VKN", "vergi no",
 
 from __future__ import annotations
 
-import re
 
 from stdnum.tr import vkn
 
 from pipeline.entities import TR_TAX_ID
-from pipeline.scan.recognizers.base import DIGIT_SEPARATORS, ChecksumRecognizer
+from pipeline.scan.recognizers.base import ChecksumRecognizer, digit_run
 
-_SEP = f"[{DIGIT_SEPARATORS}]"
-VKN_PATTERN = re.compile(
-    rf"(?<!\d)\d{{10}}(?!\d)"
-    rf"|(?<!\d)(?<!\d{_SEP})\d(?:{_SEP}?\d){{9}}(?!{_SEP}?\d)"
-)
+VKN_PATTERN = digit_run(10)
 
 
 class VergiKimlikRecognizer(ChecksumRecognizer):
