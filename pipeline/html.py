@@ -3,12 +3,11 @@
 Every report page of the pipeline (scan audit, anonymization, training, evaluation) is built
 from these few pieces. All text is escaped; callers pass counts, names and digests only.
 
-Two ways to build a page, both escaping everything they are given:
-
-* the fragment helpers (:func:`cards`, :func:`table`, :func:`bar_chart`, …) joined by
-  :func:`page`, whose skeleton is a Jinja2 template;
-* :func:`render`, a Jinja2 template (``autoescape=True``) with the same helpers as globals,
-  for pages written as one template (the anonymization page).
+Every page is a Jinja2 template of its ``<main>`` content rendered by :func:`render`
+(``autoescape=True``), with the fragment helpers (:func:`cards`, :func:`table`,
+:func:`bar_chart`, …) as globals; :func:`page` is the skeleton around it. A chart a stage
+draws itself (the training curves, the ROC) is passed in as ``Markup`` built from numbers,
+its labels escaped.
 
 The skeleton carries a Content-Security-Policy that allows inline styles and ``data:``
 images only, so a page can never fetch anything: a stray external URL shows up as a console
@@ -26,7 +25,7 @@ import jinja2
 from markupsafe import Markup
 
 __all__ = [
-    "escape", "page", "render", "section", "cards", "table", "RawHtml", "status", "bar_chart", "stacked_bars",
+    "escape", "page", "render", "cards", "table", "RawHtml", "status", "bar_chart", "stacked_bars",
     "grouped_bars", "share_bar", "stacked_histograms", "PALETTE",
 ]  # fmt: skip
 
@@ -74,11 +73,6 @@ def page(title: str, subtitle: str, body: Iterable[str]) -> str:
     return _template(_PAGE).render(
         title=title, subtitle=subtitle, csp=_CSP, css=Markup(_CSS), body=Markup("".join(body))
     )
-
-
-def section(title: str, *parts: str, note: str | None = None) -> str:
-    extra = f"<p class='note'>{escape(note)}</p>" if note else ""
-    return f"<section><h2>{escape(title)}</h2>{''.join(parts)}{extra}</section>"
 
 
 def cards(items: Sequence[tuple[str, object, str | None]]) -> str:

@@ -8,7 +8,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pipeline.html import PALETTE, cards, escape, page, section, table
+from markupsafe import Markup
+
+from pipeline import html as H
+from pipeline.html import PALETTE, escape
 from pipeline.train.config import TrainParams
 
 
@@ -69,20 +72,39 @@ def line_chart(
     return f"<svg width='{width}' height='{height}' role='img'>{''.join(parts)}</svg>"
 
 
+_TEMPLATE = """
+{{ cards(headline) }}
+
+<section>
+<h2>Loss</h2>
+{{ curves }}
+<p class="note">Train loss: mean over the assistant tokens of each optimizer step. Holdout loss: the same on the holdout split, before training (step 0), every eval_every steps and at the end.</p>
+</section>
+
+<section>
+<h2>Run</h2>
+{{ table(["", "value"], run_rows) }}
+</section>
+
+<section>
+<h2>Parameters (params.yaml train:)</h2>
+{{ table(["key", "value"], params_rows) }}
+</section>
+"""
+
+
 def render_report(summary: dict[str, Any], history: list[dict[str, float]], config: TrainParams) -> str:
     base, adapter = summary["holdout_loss_base"], summary["holdout_loss_adapter"]
     improved = adapter < base
-    headline = cards(
-        [
-            ("holdout loss, base", f"{base:.3f}", None),
-            ("holdout loss, adapter", f"{adapter:.3f}", "good" if improved else "bad"),
-            ("optimizer steps", summary["steps"], None),
-            ("epochs", summary["epochs"], None),
-            ("tokens trained (assistant)", summary["tokens_trained"], None),
-            ("tokens/s (non-pad)", summary["tokens_per_s"], None),
-            ("wall time, s", summary["wall_s"], None),
-        ]
-    )
+    headline = [
+        ("holdout loss, base", f"{base:.3f}", None),
+        ("holdout loss, adapter", f"{adapter:.3f}", "good" if improved else "bad"),
+        ("optimizer steps", summary["steps"], None),
+        ("epochs", summary["epochs"], None),
+        ("tokens trained (assistant)", summary["tokens_trained"], None),
+        ("tokens/s (non-pad)", summary["tokens_per_s"], None),
+        ("wall time, s", summary["wall_s"], None),
+    ]
     curves = line_chart(
         {
             "train loss": [(r["step"], r["loss"]) for r in history if "loss" in r],
@@ -108,21 +130,14 @@ def render_report(summary: dict[str, Any], history: list[dict[str, float]], conf
         ("resumed from step", "no" if summary["resumed_from_step"] is None else summary["resumed_from_step"]),
         *((f"{name} version", version) for name, version in summary["versions"].items()),
     ]
-    params_rows = sorted(_flatten(config.model_dump(mode="json")).items())
-    return page(
-        "Mahrem — adapter training",
-        f"{config.quantization} base + LoRA r={config.lora.r}, seed {config.seed}",
-        [
-            headline,
-            section(
-                "Loss",
-                curves,
-                note="Train loss: mean over the assistant tokens of each optimizer step. Holdout loss: the same on "
-                "the holdout split, before training (step 0), every eval_every steps and at the end.",
-            ),
-            section("Run", table(["", "value"], run_rows)),
-            section("Parameters (params.yaml train:)", table(["key", "value"], params_rows)),
-        ],
+    return H.render(
+        _TEMPLATE,
+        title="Mahrem — adapter training",
+        subtitle=f"{config.quantization} base + LoRA r={config.lora.r}, seed {config.seed}",
+        headline=headline,
+        curves=Markup(curves),  # built above from numbers only, every label escaped
+        run_rows=run_rows,
+        params_rows=sorted(_flatten(config.model_dump(mode="json")).items()),
     )
 
 
