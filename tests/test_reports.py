@@ -77,6 +77,7 @@ def test_every_report_names_its_file_and_stage():
     assert {name: (m.FILE, m.STAGE) for name, m in REPORTS.items()} == {
         "scan_summary": ("reports/scan/summary.json", "scan"),
         "anonymize_summary": ("reports/anonymize/summary.json", "anonymize"),
+        "canaries": ("reports/anonymize/canaries.json", "anonymize"),
         "train_summary": ("reports/train/summary.json", "train"),
         "seen": ("reports/train/seen.json", "train"),
         "benchmarks": ("reports/eval/benchmarks.json", "evaluate"),

@@ -42,7 +42,7 @@ from pipeline.config import chain_record, file_digest
 from pipeline.io import InputError, QuarantineEntry, RawRecord, ReadStats, atomic_write, dumps, iter_jsonl, read_records, write_json
 from pipeline.keys import PseudonymKey
 from pipeline.reports import check_report
-from pipeline.reports.anonymize import AnonymizeSummary
+from pipeline.reports.anonymize import AnonymizeSummary, Canaries
 from pipeline.anonymize import surrogates
 from pipeline.fields import KEY_MARKER, Field, Location, conversation_fields, is_plain_key, iter_fields, remove_field, set_field
 from pipeline.fingerprint import record_key
@@ -630,7 +630,7 @@ def anonymize_dataset(
                 + "\n"
             )
     if spec:
-        write_json(report_dir / CANARIES_FILE, spec)
+        write_json(report_dir / CANARIES_FILE, check_report(Canaries, spec, what=CANARIES_FILE).to_json())
     else:
         (report_dir / CANARIES_FILE).unlink(missing_ok=True)
 

@@ -72,36 +72,20 @@ class CanarySet:
 
 
 def load_canaries(path: Path) -> CanarySet:
-    """``reports/anonymize/canaries.json``, checked; errors say which key is wrong."""
+    """``reports/anonymize/canaries.json``, read through its report model; errors say which key is wrong."""
+    from pipeline.reports import load_report
+    from pipeline.reports.anonymize import Canaries
+
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: canaries file missing. Run `mahrem anonymize` first or pass --canaries.")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise InputError(f"{path}: not a JSON document. Re-run `mahrem anonymize`.") from None
-    if not isinstance(data, dict):
-        raise InputError(f"{path}: expected a JSON object with template, canaries and references.")
-    template = data.get("template")
-    if not isinstance(template, dict) or not all(isinstance(template.get(k), str) for k in ("system", "user", "assistant")):
-        raise InputError(f"{path}: key 'template' needs string 'system', 'user' and 'assistant' entries.")
-    if not any("{secret}" in template[k] for k in ("user", "assistant")):
-        raise InputError(f"{path}: key 'template' has no '{{secret}}' placeholder.")
-    canaries = data.get("canaries")
-    if not isinstance(canaries, list) or not canaries or not all(
-        isinstance(c, dict) and isinstance(c.get("secret"), str) and isinstance(c.get("repetitions"), int) for c in canaries
-    ):
-        raise InputError(f"{path}: key 'canaries' must be a non-empty list of {{id, secret, repetitions}}.")
-    references = data.get("references")
-    if not isinstance(references, list) or len(references) < 10 or not all(isinstance(r, str) for r in references):
-        raise InputError(f"{path}: key 'references' must list at least 10 reference secrets.")
-    space = data.get("space_size")
-    if not isinstance(space, int) or space < len(references):
-        digits = data.get("digits")
-        space = 10 ** digits if isinstance(digits, int) else None
-    if not space:
-        raise InputError(f"{path}: key 'space_size' (or 'digits') missing.")
-    return CanarySet(template=template, canaries=canaries, references=references, space_size=int(space))
+    spec = load_report(Canaries, path, error=InputError)
+    return CanarySet(
+        template=spec.template.model_dump(),
+        canaries=[c.model_dump() for c in spec.canaries],
+        references=list(spec.references),
+        space_size=spec.space_size,
+    )
 
 
 def canary_chat(template: dict[str, str], secret: str) -> list[dict[str, str]]:

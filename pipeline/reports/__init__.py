@@ -5,6 +5,7 @@ report                          model                                        sta
 ==============================  ===========================================  =========
 reports/scan/summary.json       :class:`pipeline.reports.scan.ScanSummary`   scan
 reports/anonymize/summary.json  :class:`~.anonymize.AnonymizeSummary`        anonymize
+reports/anonymize/canaries.json :class:`~.anonymize.Canaries`                anonymize
 reports/train/summary.json      :class:`~.train.TrainSummary`                train
 reports/train/seen.json         :class:`~.train.SeenRecords`                 train
 reports/eval/benchmarks.json    :class:`~.evaluate.Benchmarks`               evaluate

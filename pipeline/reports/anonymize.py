@@ -1,10 +1,11 @@
-"""``reports/anonymize/summary.json``: what anonymize kept, changed and dropped, and under which policy."""
+"""``reports/anonymize/summary.json`` (what anonymize kept, changed and dropped, under which policy)
+and ``canaries.json`` (the canaries it planted)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Discriminator, Field, Tag
+from pydantic import Discriminator, Field, Tag, model_validator
 
 from pipeline.reports.base import SCHEMA_VERSION, Chain, ReportModel, ReportPart
 
@@ -72,3 +73,48 @@ class AnonymizeSummary(ReportModel):
     development_key: bool
     anonymized_at: str
     chain: Chain
+
+
+class CanaryTemplate(ReportPart):
+    """The chat a canary is planted in; ``{secret}`` marks where the secret goes."""
+
+    system: str
+    user: str
+    assistant: str
+
+    @model_validator(mode="after")
+    def _has_placeholder(self) -> CanaryTemplate:
+        if not any("{secret}" in text for text in (self.user, self.assistant)):
+            raise ValueError("no '{secret}' placeholder in 'user' or 'assistant'")
+        return self
+
+
+class Canary(ReportPart):
+    id: str
+    secret: str
+    repetitions: int = Field(ge=1, description="How many copies of the canary chat were planted in train.")
+
+
+class Canaries(ReportModel):
+    """``reports/anonymize/canaries.json``: the planted canaries and the never-planted references.
+
+    The secrets are random numbers drawn for this purpose, not personal data; evaluate ranks
+    each canary against the references to measure exposure.
+    """
+
+    FILE: ClassVar[str] = "reports/anonymize/canaries.json"
+    STAGE: ClassVar[str] = "anonymize"
+
+    schema_version: Literal[1] = Field(SCHEMA_VERSION, description="Version of this layout.")
+    template: CanaryTemplate
+    digits: int = Field(ge=1)
+    space_size: int = Field(ge=10, description="How many secrets the format allows (the exposure's denominator).")
+    canaries: list[Canary] = Field(min_length=1)
+    references: list[str] = Field(min_length=10, description="Secrets of the same format that were never planted.")
+    seed: int
+
+    @model_validator(mode="after")
+    def _space_holds_the_references(self) -> Canaries:
+        if self.space_size < len(self.references):
+            raise ValueError(f"space_size {self.space_size} is smaller than the {len(self.references)} references")
+        return self

@@ -4,7 +4,7 @@
 tests/test_reports.py fails when a committed schema is not what its model generates.
 
 >>> sorted(REPORTS)
-['anonymize_summary', 'benchmarks', 'leakage', 'scan_summary', 'seen', 'train_summary']
+['anonymize_summary', 'benchmarks', 'canaries', 'leakage', 'scan_summary', 'seen', 'train_summary']
 >>> REPORTS["leakage"].FILE, REPORTS["leakage"].STAGE
 ('reports/eval/leakage.json', 'evaluate')
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pipeline.reports.anonymize import AnonymizeSummary
+from pipeline.reports.anonymize import AnonymizeSummary, Canaries
 from pipeline.reports.base import ReportModel
 from pipeline.reports.evaluate import Benchmarks, Leakage
 from pipeline.reports.scan import ScanSummary
@@ -24,6 +24,7 @@ from pipeline.reports.train import SeenRecords, TrainSummary
 REPORTS: dict[str, type[ReportModel]] = {
     "scan_summary": ScanSummary,
     "anonymize_summary": AnonymizeSummary,
+    "canaries": Canaries,
     "train_summary": TrainSummary,
     "seen": SeenRecords,
     "benchmarks": Benchmarks,
