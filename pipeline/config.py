@@ -30,9 +30,22 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _format_location(loc: tuple[Any, ...], prefix: str) -> str:
+CONFIG_PROBLEMS = {
+    "extra_forbidden": "unknown key (check the spelling; see the documented keys in the file's header)",
+    "missing": "required key is missing",
+}
+
+
+def error_location(loc: tuple[object, ...], prefix: str = "") -> str:
+    """A pydantic error location as a dotted key: ``('tasks', 'x', 'base')`` → ``tasks.x.base``.
+
+    >>> error_location(("messages", 3, "content")), error_location(()), error_location((0, "cue"), "health")
+    ('messages[3].content', '(top level)', 'health[0].cue')
+    """
     parts = [prefix] if prefix else []
     for item in loc:
+        if isinstance(item, str) and item.startswith("~"):
+            continue  # the tag of a union member (a Discriminator tag), not a key
         if isinstance(item, int):
             parts[-1:] = [f"{parts[-1]}[{item}]"] if parts else [f"[{item}]"]
         else:
@@ -40,20 +53,18 @@ def _format_location(loc: tuple[Any, ...], prefix: str) -> str:
     return ".".join(parts) or "(top level)"
 
 
-def _describe(error: dict[str, Any]) -> str:
-    kind = error["type"]
-    if kind == "extra_forbidden":
-        return "unknown key (check the spelling; see the documented keys in the file's header)"
-    if kind == "missing":
-        return "required key is missing"
-    return error["msg"]
+def describe_errors(exc: ValidationError, prefix: str = "", problems: dict[str, str] | None = None) -> str:
+    """One ``  - key 'a.b': problem`` line per error; ``problems`` rewords pydantic's error types."""
+    problems = CONFIG_PROBLEMS if problems is None else problems
+    return "\n".join(
+        f"  - key '{error_location(error['loc'], prefix)}': "
+        f"{problems.get(error['type'], error['msg'].removeprefix('Value error, '))}"
+        for error in exc.errors(include_input=False, include_url=False)
+    )
 
 
 def validation_message(path: Path | str, exc: ValidationError, prefix: str = "") -> str:
-    lines = [f"{path}: invalid configuration"]
-    for error in exc.errors(include_input=False, include_url=False):
-        lines.append(f"  - key '{_format_location(error['loc'], prefix)}': {_describe(error)}")
-    return "\n".join(lines)
+    return f"{path}: invalid configuration\n{describe_errors(exc, prefix)}"
 
 
 def read_yaml(path: Path | str, error: type[Exception] = ConfigError) -> Any:

@@ -390,7 +390,7 @@ def test_yaml_recognizer_with_unknown_key_names_file_and_key(tmp_path):
         "recognizers:\n  - name: X\n    supported_entity: PASSPORT\n    patterns: [{name: p, regex: 'A', score: 0.5}]\n    contxt: [a]\n",
         encoding="utf-8",
     )
-    with pytest.raises(RecognizerSpecError, match=r"bad\.yaml.*recognizers\[0\].*contxt"):
+    with pytest.raises(RecognizerSpecError, match=r"(?s)bad\.yaml: recognizers\[0\].*key 'contxt': unknown key"):
         yaml_recognizers(path)
 
 

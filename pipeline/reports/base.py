@@ -14,6 +14,8 @@ from typing import Any, ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from pipeline.config import describe_errors as config_describe_errors
+from pipeline.config import error_location  # noqa: F401  (part of this module's API: pipeline.reports re-exports it)
 from pipeline.hardware import DtypeChoice, ThreadChoice
 from pipeline.io import InputError
 
@@ -93,30 +95,9 @@ def rerun_hint(stage: str) -> str:
     return f"written by the {stage} stage: re-run `dvc repro {stage}` (or `mahrem {stage}`)"
 
 
-def error_location(loc: tuple[object, ...]) -> str:
-    """A pydantic error location as a dotted key: ``('tasks', 'x', 'base')`` → ``tasks.x.base``.
-
-    >>> error_location(("messages", 3, "content")), error_location(())
-    ('messages[3].content', '(top level)')
-    """
-    parts: list[str] = []
-    for item in loc:
-        if isinstance(item, str) and item.startswith("~"):
-            continue  # the tag of a union member (see the models' Discriminator tags), not a key
-        if isinstance(item, int) and parts:
-            parts[-1] += f"[{item}]"
-        else:
-            parts.append(str(item))
-    return ".".join(parts) or "(top level)"
-
-
 def describe_errors(exc: ValidationError) -> str:
-    """One ``  - key 'a.b': problem`` line per error."""
-    lines = []
-    for error in exc.errors(include_input=False, include_url=False):
-        what = _PROBLEMS.get(error["type"], error["msg"])
-        lines.append(f"  - key '{error_location(error['loc'])}': {what}")
-    return "\n".join(lines)
+    """One ``  - key 'a.b': problem`` line per error (:func:`pipeline.config.describe_errors`)."""
+    return config_describe_errors(exc, problems=_PROBLEMS)
 
 
 def load_report(

@@ -44,34 +44,84 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import regex
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
-from pipeline.config import read_yaml
+from pipeline.config import describe_errors, read_yaml
 from pipeline.scan.recognizers.base import CueRecognizer, Detection
 
 PRESIDIO_DEFAULT_FLAGS = regex.DOTALL | regex.MULTILINE | regex.IGNORECASE
 CONTEXT_BOOST = 0.35  # Presidio's LemmaContextAwareEnhancer default similarity factor
 
-_KNOWN_KEYS = frozenset(
-    {
-        "name",
-        "supported_entity",
-        "supported_entities",
-        "supported_language",
-        "patterns",
-        "context",
-        "deny_list",
-        "deny_list_score",
-        "global_regex_flags",
-        "version",
-        "country_code",
-        "score_thresholds",
-        "context_required",
-        "context_score",
-    }
-)
+Score = Annotated[StrictInt | StrictFloat, Field(ge=0, le=1)]
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PatternSpec(_Spec):
+    """One ``patterns:`` entry: a regular expression (the ``regex`` module's syntax) and its score."""
+
+    name: str | None = None
+    regex: str
+    score: Score
+
+    @field_validator("regex")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            regex.compile(value)
+        except regex.error as error:
+            raise ValueError(f"not a valid regular expression: {error}") from None
+        return value
+
+
+class RecognizerSpec(_Spec):
+    """One entry of a recognizer file; the keys of Presidio's recognizer-registry YAML, plus
+    ``context_required`` and ``context_score``."""
+
+    name: str | None = None
+    supported_entity: str | None = None
+    supported_entities: list[str] | None = None
+    supported_language: str | None = None  # the analyzer's language decides; accepted for Presidio files
+    patterns: list[PatternSpec] = []
+    context: list[str] = []
+    deny_list: list[StrictStr | StrictInt] = []
+    deny_list_score: Score = 1.0
+    global_regex_flags: StrictInt = PRESIDIO_DEFAULT_FLAGS
+    version: Any = None  # Presidio metadata, not used
+    country_code: Any = None
+    score_thresholds: Any = None
+    context_required: StrictBool = False
+    context_score: Score | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> RecognizerSpec:
+        if not self.entity:
+            raise ValueError("'supported_entity' is required (e.g. PASSPORT)")
+        if not self.patterns and not self.deny_list:
+            raise ValueError("give 'patterns' or a 'deny_list'")
+        if self.context_required and not self.context:
+            raise ValueError("'context_required: true' needs a non-empty 'context' list")
+        return self
+
+    @property
+    def entity(self) -> str | None:
+        return self.supported_entity or (self.supported_entities or [None])[0]
 
 
 class RecognizerSpecError(ValueError):
@@ -135,59 +185,25 @@ def yaml_recognizers(path_or_dir: str | Path, supported_language: str = "en") ->
 
 
 def _recognizer_from_entry(entry: Any, where: str, supported_language: str) -> ContextPatternRecognizer:
-    if not isinstance(entry, dict):
-        raise RecognizerSpecError(f"{where}: expected a mapping of keys, got {type(entry).__name__}")
-    unknown = sorted(set(entry) - _KNOWN_KEYS)
-    if unknown:
-        known = ", ".join(sorted(_KNOWN_KEYS))
-        raise RecognizerSpecError(f"{where}: unknown key(s) {', '.join(unknown)}; known keys: {known}")
-    entity = entry.get("supported_entity") or (entry.get("supported_entities") or [None])[0]
-    if not isinstance(entity, str) or not entity:
-        raise RecognizerSpecError(f"{where}: 'supported_entity' is required (e.g. PASSPORT)")
-    where = f"{where} ({entry.get('name', entity)})"
-
-    patterns: list[tuple[str, str, float]] = []
-    for number, pattern in enumerate(entry.get("patterns") or []):
-        key = f"{where}: patterns[{number}]"
-        if not isinstance(pattern, dict) or not {"regex", "score"} <= set(pattern):
-            raise RecognizerSpecError(f"{key}: needs 'regex' and 'score' (and a 'name')")
-        _check_score(pattern["score"], f"{key}.score")
-        try:
-            regex.compile(pattern["regex"])
-        except regex.error as error:
-            raise RecognizerSpecError(f"{key}.regex: {error}") from error
-        patterns.append((str(pattern.get("name", f"pattern_{number}")), pattern["regex"], float(pattern["score"])))
-    if entry.get("deny_list"):
-        score = float(entry.get("deny_list_score", 1.0))
-        _check_score(score, f"{where}: deny_list_score")
-        words = "|".join(regex.escape(str(word)) for word in entry["deny_list"])
-        patterns.append(("deny_list", rf"(?:^|(?<=\W))(?:{words})(?:(?=\W)|$)", score))
-    if not patterns:
-        raise RecognizerSpecError(f"{where}: give 'patterns' or a 'deny_list'")
-
-    context = entry.get("context") or []
-    if not isinstance(context, list) or not all(isinstance(word, str) for word in context):
-        raise RecognizerSpecError(f"{where}: 'context' must be a list of words")
-    context_required = entry.get("context_required", False)
-    if not isinstance(context_required, bool):
-        raise RecognizerSpecError(f"{where}: 'context_required' must be true or false")
-    if context_required and not context:
-        raise RecognizerSpecError(f"{where}: 'context_required: true' needs a non-empty 'context' list")
-    context_score = entry.get("context_score")
-    if context_score is not None:
-        _check_score(context_score, f"{where}: context_score")
+    try:
+        spec = RecognizerSpec.model_validate(entry)
+    except ValidationError as exc:
+        name = f" ({entry.get('name') or entry.get('supported_entity')})" if isinstance(entry, dict) else ""
+        raise RecognizerSpecError(
+            f"{where}{name}: not a recognizer entry:\n{describe_errors(exc)}\n"
+            f"Known keys: {', '.join(RecognizerSpec.model_fields)}."
+        ) from None
+    patterns = [(p.name or f"pattern_{i}", p.regex, float(p.score)) for i, p in enumerate(spec.patterns)]
+    if spec.deny_list:
+        words = "|".join(regex.escape(str(word)) for word in spec.deny_list)
+        patterns.append(("deny_list", rf"(?:^|(?<=\W))(?:{words})(?:(?=\W)|$)", float(spec.deny_list_score)))
     return ContextPatternRecognizer(
-        supported_entity=entity,
+        supported_entity=spec.entity,
         patterns=patterns,
-        context=context,
+        context=spec.context,
         supported_language=supported_language,
-        name=entry.get("name"),
-        context_required=context_required,
-        context_score=None if context_score is None else float(context_score),
-        regex_flags=int(entry.get("global_regex_flags", PRESIDIO_DEFAULT_FLAGS)),
+        name=spec.name,
+        context_required=spec.context_required,
+        context_score=None if spec.context_score is None else float(spec.context_score),
+        regex_flags=spec.global_regex_flags,
     )
-
-
-def _check_score(score: Any, where: str) -> None:
-    if isinstance(score, bool) or not isinstance(score, (int, float)) or not 0 <= score <= 1:
-        raise RecognizerSpecError(f"{where}: must be a number between 0 and 1, got {score!r}")
