@@ -53,10 +53,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Literal
 
 from presidio_analyzer import AnalysisExplanation, EntityRecognizer, RecognizerResult
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, StrictStr, Tag, TypeAdapter, ValidationError
 
-from pipeline.config import read_yaml
+from pipeline.config import describe_errors, read_yaml
 from pipeline.entities import PERSON, SPECIAL_CATEGORIES, special_type
 from pipeline.lexicons import fold, lexicon_path
 from pipeline.scan.names import TurkishNameRecognizer
@@ -120,12 +122,33 @@ def _parse_words(phrase: str, form: str, where: str) -> tuple[CueWord, ...]:
     return tuple(words)
 
 
+class CueSpec(BaseModel):
+    """One entry of ``special_categories.yaml`` written as a mapping (a plain string is ``{cue: …}``)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    cue: str
+    exclude: list[str] = Field([], alias="not", description="Phrases that, where they hold the cue, are not it.")
+    strict: bool = Field(False, description="Match Turkish letters as written (no ASCII fold).")
+    case_sensitive: bool = False
+    lang: Literal["tr", "en"] | None = None
+
+
+# A cue is a string or a mapping; the discriminator keeps a wrong entry to one error, not one per form.
+_CueEntry = Annotated[
+    Annotated[StrictStr, Tag("~text")] | Annotated[CueSpec, Tag("~mapping")],
+    Discriminator(lambda value: "~text" if isinstance(value, str) else "~mapping"),
+]
+_CueFile = TypeAdapter(dict[str, list[_CueEntry]])
+
+
 def load_cues(path: Path | None = None) -> tuple[Cue, ...]:
     """Parse and validate the cue lexicon; errors name the file, the category and the entry."""
     path = path or lexicon_path(CUE_FILE)
-    data = read_yaml(path, error=CueLexiconError)
-    if not isinstance(data, dict):
-        raise CueLexiconError(f"{path}: expected a mapping of category → list of cues")
+    try:
+        data = _CueFile.validate_python(read_yaml(path, error=CueLexiconError))
+    except ValidationError as exc:
+        raise CueLexiconError(f"{path}: not a cue lexicon (category → list of cues):\n{describe_errors(exc)}") from None
     unknown = sorted(set(data) - set(SPECIAL_CATEGORIES))
     if unknown:
         raise CueLexiconError(f"{path}: unknown categories {unknown}; known: {', '.join(SPECIAL_CATEGORIES)}")
@@ -136,28 +159,16 @@ def load_cues(path: Path | None = None) -> tuple[Cue, ...]:
     for category in SPECIAL_CATEGORIES:
         for i, entry in enumerate(data[category]):
             where = f"{path}: {category}[{i}]"
-            if isinstance(entry, str):
-                entry = {"cue": entry}
-            if not isinstance(entry, dict) or not isinstance(entry.get("cue"), str):
-                raise CueLexiconError(f"{where}: expected a string or a mapping with a 'cue' string, got {entry!r}")
-            extra = set(entry) - {"cue", "not", "strict", "case_sensitive", "lang"}
-            if extra:
-                raise CueLexiconError(f"{where}: unknown keys {sorted(extra)}")
-            form = "case" if entry.get("case_sensitive") else "lower" if entry.get("strict") else "fold"
-            lang = entry.get("lang")
-            if lang not in (None, "tr", "en"):
-                raise CueLexiconError(f"{where}: lang must be 'tr' or 'en', got {lang!r}")
-            exclude = entry.get("not") or []
-            if not isinstance(exclude, list) or not all(isinstance(x, str) for x in exclude):
-                raise CueLexiconError(f"{where}: 'not' must be a list of phrases")
-            words = _parse_words(entry["cue"], form, where)
+            spec = CueSpec(cue=entry) if isinstance(entry, str) else entry
+            form = "case" if spec.case_sensitive else "lower" if spec.strict else "fold"
+            words = _parse_words(spec.cue, form, where)
             cue = Cue(
                 category=category,
-                phrase=entry["cue"],
+                phrase=spec.cue,
                 words=words,
-                exclude=tuple(_parse_words(x, form, where) for x in exclude),
+                exclude=tuple(_parse_words(x, form, where) for x in spec.exclude),
                 form=form,
-                lang=lang,
+                lang=spec.lang,
             )
             cues.setdefault((category, form, words), cue)  # the same cue listed for tr and en
     return tuple(cues.values())
