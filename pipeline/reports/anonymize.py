@@ -7,7 +7,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Discriminator, Field, Tag, model_validator
 
-from pipeline.reports.base import SCHEMA_VERSION, Chain, ReportModel, ReportPart
+from pipeline.reports.base import Chain, ReportModel, ReportPart
 
 
 class ErasureRecord(ReportPart):
@@ -46,7 +46,6 @@ class AnonymizeSummary(ReportModel):
     FILE: ClassVar[str] = "reports/anonymize/summary.json"
     STAGE: ClassVar[str] = "anonymize"
 
-    schema_version: Literal[1] = Field(SCHEMA_VERSION, description="Version of this layout.")
     lines: int
     records: int
     quarantined: int
@@ -105,7 +104,6 @@ class Canaries(ReportModel):
     FILE: ClassVar[str] = "reports/anonymize/canaries.json"
     STAGE: ClassVar[str] = "anonymize"
 
-    schema_version: Literal[1] = Field(SCHEMA_VERSION, description="Version of this layout.")
     template: CanaryTemplate
     digits: int = Field(ge=1)
     space_size: int = Field(ge=10, description="How many secrets the format allows (the exposure's denominator).")

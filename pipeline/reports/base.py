@@ -31,13 +31,15 @@ class ReportPart(BaseModel):
 
 
 class ReportModel(ReportPart):
-    """A whole report (one JSON file). Subclasses declare ``schema_version`` first."""
+    """A whole report (one JSON file); ``schema_version`` is its first key."""
 
     # The schemas describe the file as written: a key with a default (schema_version) is always there.
     model_config = ConfigDict(json_schema_serialization_defaults_required=True)
 
     FILE: ClassVar[str] = ""  # the report's path in the pipeline (repo-relative), for messages and schemas
     STAGE: ClassVar[str] = ""  # the dvc.yaml stage that writes it
+
+    schema_version: Literal[1] = Field(SCHEMA_VERSION, description="Version of this layout.")
 
     def to_json(self) -> dict[str, Any]:
         """The document the writer puts on disk."""

@@ -10,7 +10,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Discriminator, Field, Tag
 
-from pipeline.reports.base import SCHEMA_VERSION, Chain, MachineRecord, MeasuredStat, ReportModel, ReportPart
+from pipeline.reports.base import Chain, MachineRecord, MeasuredStat, ReportModel, ReportPart
 
 # --- benchmarks.json ------------------------------------------------------------------------
 
@@ -96,7 +96,6 @@ class Benchmarks(ReportModel):
     FILE: ClassVar[str] = "reports/eval/benchmarks.json"
     STAGE: ClassVar[str] = "evaluate"
 
-    schema_version: Literal[1] = Field(SCHEMA_VERSION, description="Version of this layout.")
     tasks: dict[str, BenchmarkTask] = Field(description="lm-eval task name → its scores.")
     quantization: str
     lm_eval_version: str
@@ -191,7 +190,6 @@ class Leakage(ReportModel):
     FILE: ClassVar[str] = "reports/eval/leakage.json"
     STAGE: ClassVar[str] = "evaluate"
 
-    schema_version: Literal[1] = Field(SCHEMA_VERSION, description="Version of this layout.")
     canary: CanaryProbe
     extraction: ExtractionProbe
     inference: InferenceProbe

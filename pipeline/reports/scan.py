@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import ClassVar
 
 from pydantic import Field
 
-from pipeline.reports.base import SCHEMA_VERSION, Chain, ReportModel, ReportPart
+from pipeline.reports.base import Chain, ReportModel, ReportPart
 
 
 class SourceTally(ReportPart):
@@ -41,7 +41,6 @@ class ScanSummary(ReportModel):
     FILE: ClassVar[str] = "reports/scan/summary.json"
     STAGE: ClassVar[str] = "scan"
 
-    schema_version: Literal[1] = Field(SCHEMA_VERSION, description="Version of this layout.")
     lines: int = Field(description="Physical input lines: records + quarantined.")
     records: int
     quarantined: int

@@ -7,7 +7,7 @@ from typing import ClassVar, Literal
 
 from pydantic import ConfigDict, Field
 
-from pipeline.reports.base import SCHEMA_VERSION, Chain, MachineRecord, ReportModel, ReportPart
+from pipeline.reports.base import Chain, MachineRecord, ReportModel, ReportPart
 
 SEEN_SCHEMA_VERSION = 1
 """The layout version of ``seen.json`` (it carried one before the other reports did)."""
@@ -19,7 +19,6 @@ class TrainSummary(ReportModel):
     FILE: ClassVar[str] = "reports/train/summary.json"
     STAGE: ClassVar[str] = "train"
 
-    schema_version: Literal[1] = Field(SCHEMA_VERSION, description="Version of this layout.")
     steps: int = Field(description="Optimizer steps run.")
     epochs: float
     tokens_seen: int
