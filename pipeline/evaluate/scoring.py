@@ -17,7 +17,7 @@ A forward pass for scoring asks the model for the logits of the scored positions
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -30,6 +30,31 @@ def _token_nll(logits: Any, targets: Any) -> Any:
     logits = logits.float()
     picked = torch.gather(logits, -1, targets.unsqueeze(-1)).squeeze(-1)
     return torch.logsumexp(logits, dim=-1) - picked
+
+
+def padded_batches(
+    sequences: Sequence[Sequence[int]], batch_size: int, pad_id: int = 0
+) -> Iterator[tuple[list[int], Any, Any]]:
+    """``(indices, input_ids, attention_mask)`` per batch, longest sequences first.
+
+    Sorting by length keeps a batch's lengths close (little padding); right padding with an
+    attention mask leaves every real token's logits unchanged.
+
+    >>> [(idx, ids.tolist()) for idx, ids, _ in padded_batches([[1], [2, 3, 4], [5, 6]], 2)]
+    [([1, 2], [[2, 3, 4], [5, 6, 0]]), ([0], [[1]])]
+    """
+    import torch
+
+    order = sorted(range(len(sequences)), key=lambda i: -len(sequences[i]))
+    for start in range(0, len(order), batch_size):
+        idx = order[start : start + batch_size]
+        width = max(len(sequences[i]) for i in idx)
+        ids = torch.full((len(idx), width), pad_id, dtype=torch.long)
+        mask = torch.zeros((len(idx), width), dtype=torch.long)
+        for row, i in enumerate(idx):
+            ids[row, : len(sequences[i])] = torch.tensor(list(sequences[i]), dtype=torch.long)
+            mask[row, : len(sequences[i])] = 1
+        yield idx, ids, mask
 
 
 def sequence_nll(
@@ -53,16 +78,9 @@ def sequence_nll(
     if n == 0:
         return nll, counts
     device = next(model.parameters()).device
-    order = sorted(range(n), key=lambda i: -len(sequences[i]))
     with torch.inference_mode():
-        for start in range(0, n, batch_size):
-            idx = order[start : start + batch_size]
-            width = max(len(sequences[i]) for i in idx)
-            ids = torch.full((len(idx), width), pad_id, dtype=torch.long)
-            mask = torch.zeros((len(idx), width), dtype=torch.long)
-            for row, i in enumerate(idx):
-                ids[row, : len(sequences[i])] = torch.tensor(sequences[i], dtype=torch.long)
-                mask[row, : len(sequences[i])] = 1
+        for idx, ids, mask in padded_batches(sequences, batch_size, pad_id):
+            width = ids.shape[1]
             first = max(1, score_from)
             keep = width - first + 1  # logits at positions first-1 … width-2 predict tokens first … width-1
             logits = model(input_ids=ids.to(device), attention_mask=mask.to(device), logits_to_keep=keep).logits
@@ -215,17 +233,10 @@ def paired_scores(
                         min_k=min_k, base_minkpp="base" in min_k_variants)  # fmt: skip
         cached = cache.load(key)
     run = VARIANTS if cached is None else tuple(v for v in VARIANTS if v != "base")
-    order = sorted(range(n), key=lambda i: -len(sequences[i]))
     first = max(1, score_from)
     with torch.inference_mode():
-        for start in range(0, n, batch_size):
-            idx = order[start : start + batch_size]
-            width = max(len(sequences[i]) for i in idx)
-            ids = torch.full((len(idx), width), pad_id, dtype=torch.long)
-            mask = torch.zeros((len(idx), width), dtype=torch.long)
-            for row, i in enumerate(idx):
-                ids[row, : len(sequences[i])] = torch.tensor(list(sequences[i]), dtype=torch.long)
-                mask[row, : len(sequences[i])] = 1
+        for idx, ids, mask in padded_batches(sequences, batch_size, pad_id):
+            width = ids.shape[1]
             valid = mask[:, first:].bool()
             if masks is not None:
                 wanted = torch.zeros_like(valid)
