@@ -741,3 +741,309 @@ def test_checksum_recognizer_scores_cue_only_values_and_drops_later_overlaps():
     # "1234" (long) hides the short "12"/"34" inside it; "13" is odd; "56" has its cue.
     assert [(text[r.start:r.end], r.score, r.analysis_explanation.pattern_name) for r in results] == [
         ("1234", 0.5, "long"), ("56", 1.0, "short")]
+
+
+# --- Issue #16 item 4: layouts our peers' suites use (IBAN, cards, phones, NER dates, URL, passports)
+
+
+def _bban_for(structure: str, rng) -> str:
+    """A BBAN of an IBAN registry structure such as "8!n10!n" or "4!a14!c"."""
+    import re as _re
+
+    pools = {"n": "0123456789", "a": "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "c": "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"}
+    return "".join(
+        rng.choice(pools[kind]) for count, kind in _re.findall(r"(\d+)!([nac])", structure) for _ in range(int(count))
+    )
+
+
+def _generated_ibans() -> dict[str, str]:
+    """One valid IBAN per country of stdnum's registry, made with a seeded generator and
+    kept only when ``stdnum.iban.is_valid`` (country checks included) accepts it."""
+    import random
+    import re as _re
+    from importlib import resources
+
+    registry = resources.files("stdnum").joinpath("iban.dat").read_text(encoding="utf-8")
+    rng = random.Random(1613)
+    out = {}
+    for country, structure in _re.findall(r'^([A-Z]{2})\s.*?\bbban="([^"]+)"', registry, _re.MULTILINE):
+        for _ in range(20000):
+            value = make_iban((country, _bban_for(structure, rng)))
+            if iban.is_valid(value):
+                out[country] = value
+                break
+    return out
+
+
+ALL_IBANS = _generated_ibans()
+
+
+def _irregular(value: str, sizes=(4, 3, 5, 2, 6), separator: str = " ") -> str:
+    parts, position, k = [], 0, 0
+    while position < len(value):
+        parts.append(value[position : position + sizes[k % len(sizes)]])
+        position += sizes[k % len(sizes)]
+        k += 1
+    return separator.join(parts)
+
+
+def _fours(value: str, separator: str = " ") -> str:
+    return separator.join(value[i : i + 4] for i in range(0, len(value), 4))
+
+
+IBAN_LAYOUTS = {
+    "compact": lambda v: v,
+    "groups_of_four": _fours,
+    "space_after_country": lambda v: v[:2] + " " + v[2:4] + " " + _fours(v[4:]),
+    "space_after_country_compact": lambda v: v[:2] + " " + v[2:],
+    "irregular_groups": _irregular,
+    "dots": lambda v: _fours(v, "."),
+    "dashes": lambda v: _fours(v, "-"),
+    "irregular_dashes": lambda v: _irregular(v, (2, 2, 6, 3, 7), "-"),
+    "lower_case": lambda v: _fours(v).lower(),
+    "lower_compact": lambda v: v.lower(),
+    "mixed_case": lambda v: "".join(c.lower() if i % 3 == 0 else c for i, c in enumerate(_fours(v))),
+    "lower_space_after_country": lambda v: (v[:2] + " " + v[2:]).lower(),
+}
+
+
+def test_an_iban_is_generated_for_every_registry_country():
+    assert len(ALL_IBANS) >= 80 and {"TR", "DE", "GB", "FR", "NL", "BR", "SA"} <= set(ALL_IBANS)
+
+
+@pytest.mark.parametrize("layout", sorted(IBAN_LAYOUTS))
+def test_every_valid_iban_is_found_in_every_layout_next_to_a_cue(iban_recognizer, layout):
+    missed = []
+    for country, value in ALL_IBANS.items():
+        written = IBAN_LAYOUTS[layout](value)
+        assert iban.is_valid(written)
+        text = f"IBAN: {written}."
+        start = text.index(written)
+        got = [(r.start, r.end, r.entity_type) for r in iban_recognizer.analyze(text, [], None)]
+        if got != [(start, start + len(written), entities.IBAN_CODE)]:
+            missed.append((country, written, [text[s:e] for s, e, _ in got]))
+    assert missed == []
+
+
+@pytest.mark.parametrize("layout", sorted(set(IBAN_LAYOUTS) - {"lower_space_after_country"}))
+def test_every_valid_iban_is_found_without_a_cue_and_before_punctuation(iban_recognizer, layout):
+    missed = []
+    for country, value in ALL_IBANS.items():
+        written = IBAN_LAYOUTS[layout](value)
+        for text in (f"Please send it to {written}, thanks", f"({written})", f"{written}'ye yatır"):
+            start = text.index(written)
+            if [(r.start, r.end) for r in iban_recognizer.analyze(text, [], None)] != [(start, start + len(written))]:
+                missed.append((layout, text))
+    assert missed == []
+
+
+def test_lower_case_country_code_apart_from_its_digits_needs_a_cue(iban_recognizer):
+    austrian = ALL_IBANS["AT"]
+    written = (austrian[:2] + " " + austrian[2:]).lower()  # "at 12 …" reads as the word "at"
+    assert found(iban_recognizer, f"we meet {written} later") == []
+    assert found(iban_recognizer, f"my account: {written}") == [written]
+    assert found(iban_recognizer, f"we meet {written.upper()} later") == [written.upper()]
+
+
+@pytest.mark.parametrize("layout", ["compact", "groups_of_four", "dots", "lower_case", "space_after_country"])
+def test_iban_look_alikes_are_not_found(iban_recognizer, layout):
+    for value in (ALL_IBANS["DE"], ALL_IBANS["FR"], ALL_IBANS["TR"]):
+        broken = value[:2] + f"{(int(value[2:4]) + 1) % 100:02d}" + value[4:]
+        written = IBAN_LAYOUTS[layout](value)
+        assert found(iban_recognizer, f"IBAN {IBAN_LAYOUTS[layout](broken)}") == []
+        assert found(iban_recognizer, f"IBAN X{value}") == []  # inside a longer code
+        assert found(iban_recognizer, f"IBAN {value}7") == []  # one character too many
+        assert found(iban_recognizer, f"IBAN {value[:-1]}") == []  # one too few
+    assert found(iban_recognizer, "IBAN: DE00 1234 5678 9012 3456 78") == []
+
+
+def test_grouped_iban_continued_by_another_digit_group_is_not_found(iban_recognizer):
+    grouped = _fours(ALL_IBANS["DE"])
+    assert found(iban_recognizer, f"IBAN {grouped} 7") == []
+    assert found(iban_recognizer, f"IBAN {ALL_IBANS['DE']} 7 adet") == [ALL_IBANS["DE"]]  # compact: a new number
+
+
+CARD_LAYOUTS = [
+    (make_card("4539", 16), [4, 4, 4, 4]),
+    (make_card("5425", 16), [4, 4, 4, 4]),
+    (make_card("9792", 16), [4, 4, 4, 4]),
+    (make_card("378", 15), [4, 6, 5]),
+    (make_card("341", 15), [4, 6, 5]),
+    (make_card("6011", 19), [4, 4, 4, 4, 3]),
+    (make_card("4916", 19), [4, 4, 4, 4, 3]),
+]
+
+
+@pytest.mark.parametrize("separator", [" ", "-"])
+@pytest.mark.parametrize("number,sizes", CARD_LAYOUTS)
+def test_cards_in_the_usual_groupings_are_found(number, sizes, separator):
+    written = group(number, sizes, separator)
+    assert luhn.is_valid(number)
+    for text in (f"Card {written}, exp 09/29", f"Kartım {written}'dir", f"charge {written}."):
+        result = assert_exact_span(card_recognizer(), text, written)
+        assert result.entity_type == entities.CREDIT_CARD
+
+
+@pytest.mark.parametrize("separator", [" ", "-"])
+def test_card_look_alikes_are_not_found(separator):
+    recognizer = card_recognizer()
+    broken = wrong_last_digit(make_card("4539", 16))
+    assert found(recognizer, f"card {group(broken, [4, 4, 4, 4], separator)}") == []
+    no_issuer = "1234567890123452"  # Luhn-valid, but no card scheme starts with 1
+    assert luhn.is_valid(no_issuer)
+    assert found(recognizer, f"order {group(no_issuer, [4, 4, 4, 4], separator)}") == []
+    longer = group(make_card("4539", 16) + "4321", [4, 4, 4, 4, 4], separator)  # a longer run of groups
+    assert found(recognizer, f"ref {longer}") == []
+
+
+@pytest.fixture(scope="module")
+def english_phone_recognizer():
+    return TrPhoneRecognizer(regions=("TR", "US", "GB", "DE"))
+
+
+@pytest.mark.parametrize(
+    "text,number",
+    [
+        ("tel: 216 333 44 55", "216 333 44 55"),
+        ("Ev telefonum 232 456 78 90, akşam arayın", "232 456 78 90"),
+        ("cep 541 222 33 44", "541 222 33 44"),
+        ("Tel. (312) 444 55 66", "(312) 444 55 66"),
+        ("faks 224-333-4455", "224-333-4455"),
+    ],
+)
+def test_turkish_numbers_without_trunk_zero_are_found_after_a_phone_cue(phone_recognizer, text, number):
+    result = assert_exact_span(phone_recognizer, text, number)
+    assert result.entity_type == entities.PHONE_NUMBER and result.score == pytest.approx(0.95)
+
+
+@pytest.mark.parametrize(
+    "text,number",
+    [("phone 20 7946 0321", "20 7946 0321"), ("mobile: 216 333 44 55", "216 333 44 55"), ("call me on 415 555 0188", "415 555 0188")],
+)
+def test_numbers_without_trunk_prefix_are_found_after_an_english_cue(english_phone_recognizer, text, number):
+    assert_exact_span(english_phone_recognizer, text, number)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Sipariş no 216 333 44 55 kargoda",
+        "Order 216 333 44 55 shipped",
+        "Ref 20 7946 0321 closed",
+        "Invoice 2163334455 paid",
+        "Müşteri no 3124445566",
+    ],
+)
+def test_numbers_without_trunk_prefix_and_without_cue_are_not_phones(phone_recognizer, english_phone_recognizer, text):
+    assert found(phone_recognizer, text) == []
+    assert found(english_phone_recognizer, text) == []
+
+
+def test_mobiles_and_us_style_numbers_need_no_cue(phone_recognizer, english_phone_recognizer):
+    assert found(phone_recognizer, "Bana 541 222 33 44 den ulaşın") == ["541 222 33 44"]
+    assert found(english_phone_recognizer, "Reach me at 415-555-0188 tomorrow") == ["415-555-0188"]
+
+
+@pytest.mark.parametrize(
+    "value", ["4539-7362-9184-0511", "216 333 44 55", "20 7946 0321", "527148306", "(312) 444 55 66", "7946"]
+)
+def test_bare_numbers_are_not_dates(value):
+    from pipeline.scan.ner import is_bare_number, refine_span
+
+    text = f"see {value} now"
+    assert is_bare_number(value)
+    assert refine_span("DATE_TIME", text, 4, 4 + len(value)) is None
+
+
+@pytest.mark.parametrize(
+    "value", ["14.07.1990", "1990-07-14", "07/14/1990", "14 07 1990", "11/28", "03/2027", "10:45", "1990", "14 July 1990", "30"]
+)
+def test_numeric_dates_stay_dates(value):
+    from pipeline.scan.ner import is_bare_number, refine_span
+
+    text = f"on {value} we met"
+    assert not is_bare_number(value)
+    assert refine_span("DATE_TIME", text, 3, 3 + len(value)) == (3, 3 + len(value))
+
+
+def test_a_document_number_is_no_name_to_the_ner():
+    from pipeline.scan.ner import refine_span
+
+    assert refine_span("NRP", "passport C4J6R8K2L", 9, 18) is None
+    assert refine_span("ORGANIZATION", "at Anka Bank 2", 3, 14) == (3, 14)
+
+
+def test_analyzer_identifiers_win_over_ner_dates():
+    """End to end: the English NER's DATE_TIME on bare numbers never competes with them."""
+    from pipeline.scan.analyzer import get_analyzer
+
+    card = group(make_card("4539", 16), [4, 4, 4, 4], "-")
+    amex = group(make_card("378", 15), [4, 6, 5], " ")
+    texts = [
+        f"Please charge my card {card} today.",
+        f"The other one is {amex}, it expires next year.",
+        "My phone number is 216 333 44 55, call after 5pm.",
+        "UK passport no. 527148306, issued in London.",
+        "My passport number is C4J6R8K2L and I fly on 14 July 1990.",
+    ]
+    expected = [(card, entities.CREDIT_CARD), (amex, entities.CREDIT_CARD), ("216 333 44 55", entities.PHONE_NUMBER),
+                ("527148306", entities.PASSPORT), ("C4J6R8K2L", entities.PASSPORT)]
+    for text, detected, (value, entity) in zip(texts, get_analyzer().analyze(texts), expected):
+        start = text.index(value)
+        assert (start, start + len(value), entity) in [(d.start, d.end, d.entity_type) for d in detected], detected
+        overlapping = [d for d in detected if d.start < start + len(value) and start < d.end and d.entity_type != entity]
+        assert overlapping == [], overlapping
+    dates = [texts[4][d.start : d.end] for d in get_analyzer().analyze(texts[4:])[0] if d.entity_type == "DATE_TIME"]
+    assert dates == ["14 July 1990"]
+
+
+@pytest.mark.parametrize("host", ["www.microsoft", "www.google", "WWW.Amazon", "www2.apple"])
+def test_www_and_a_bare_brand_suffix_is_not_a_url(host):
+    assert found(url_recognizer(), f"I worked at {host} for years.") == []
+
+
+@pytest.mark.parametrize("host", ["www.microsoft.com", "www.gov.uk", "www.örnek.com.tr", "http://www.microsoft"])
+def test_www_hosts_with_a_domain_are_urls(host):
+    assert_exact_span(url_recognizer(), f"See {host}.", host)
+
+
+@pytest.mark.parametrize(
+    "text,number",
+    [
+        ("Pasaport no: X7302159", "X7302159"),
+        ("pasaport numaram P3958012'dir", "P3958012"),
+        ("UK passport no. 527148306, issued 2019", "527148306"),
+        ("My passport number is C4J6R8K2L.", "C4J6R8K2L"),
+        ("US passport 481736295", "481736295"),
+        ("Reisepass-Nr. CF7K2M9T4", "CF7K2M9T4"),
+        ("Passnummer: 12AB34567", "12AB34567"),
+        ("Pass-Nr. L2T8R5W1K", "L2T8R5W1K"),
+        ("numéro de passeport 09FR51423", "09FR51423"),
+        ("passport AB1234567", "AB1234567"),
+        ("Pasaport numaram S87654321", "S87654321"),
+    ],
+)
+def test_any_countrys_passport_number_is_found_next_to_a_cue(passport_recognizer, text, number):
+    result = assert_exact_span(passport_recognizer, text, number)
+    assert result.entity_type == entities.PASSPORT and result.score == pytest.approx(0.85)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Order C4J6R8K2L shipped",  # no cue
+        "Kargo takip no 527148306",
+        "password X7302159",  # "pass…" is no cue
+        "passport x7302159",  # lower case: not a machine-readable document number
+        "passport photo size 35x45",
+        "passport valid until 20290315",  # a compact date
+        "passport expires 15032029",
+        "passport B1234",  # five characters
+        "passport ABCDEFGH",  # no digit
+        "passport C4J6R8K2L7",  # ten characters
+        "pasaport ve plaka 34ABC123",  # a plate
+        "passport TCKN " + TCKN,
+    ],
+)
+def test_passport_look_alikes_are_not_found(passport_recognizer, text):
+    assert found(passport_recognizer, text) == []

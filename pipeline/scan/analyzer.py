@@ -12,6 +12,10 @@ What differs from Presidio's defaults, and why:
   ours (:mod:`pipeline.scan.recognizers`, :mod:`pipeline.scan.names`,
   :mod:`pipeline.scan.special`), plus the packaged YAML pattern recognizers (``pipeline/scan/recognizers/defaults/``: the
   passport) and the user's own from ``policies/recognizers/*.yaml``.
+* **Identifiers beat dates.** A DATE_TIME from the English NER that overlaps a phone,
+  card, IBAN, ID or passport number is cut back to what lies outside it, or dropped
+  (:func:`yield_dates_to_identifiers`); one made of bare digits is never reported
+  (:func:`pipeline.scan.ner.refine_span`).
 * **Batched NLP.** spaCy runs through ``nlp.pipe`` over a batch of fields with only its
   NER (no tagger, lemmatizer or parser), and the engine is built once per process.
 * **No network.** No model download (the spaCy model is a wheel) and no public-suffix
@@ -213,8 +217,58 @@ class MahremAnalyzer:
                 results = self.engine.analyze(
                     texts[i], language=language, nlp_artifacts=nlp_artifacts, score_threshold=self.min_score
                 )
-                out[i] = [_detected(r) for r in results]
+                out[i] = [_detected(r) for r in yield_dates_to_identifiers(texts[i], results)]
         return out
+
+
+# What a recognizer validated (checksum, numbering plan, document shape next to a cue): a
+# number the English NER also calls a date is that, not a date.
+_IDENTIFIER_TYPES = frozenset(
+    {"PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "TR_NATIONAL_ID", "TR_TAX_ID", "PASSPORT", "IP_ADDRESS"}
+)
+_EDGE_NOISE = " \t\n\u00a0.,;:-/()"
+
+
+def yield_dates_to_identifiers(text: str, results: list) -> list:
+    """``results`` with every DATE_TIME cut back so that it overlaps no identifier.
+
+    The small English model reads "212 555 12 34 after 5pm" as one time expression; the
+    phone number inside it is the phone recognizer's. A DATE_TIME overlapping an
+    identifier keeps its longest part outside the identifiers (stripped of separators)
+    when that part still has a digit ("after 5pm"), and is dropped otherwise.
+    """
+    from pipeline.scan.ner import is_bare_number
+
+    identifiers = sorted((r.start, r.end) for r in results if r.entity_type in _IDENTIFIER_TYPES)
+    if not identifiers:
+        return results
+    kept = []
+    for result in results:
+        if result.entity_type != "DATE_TIME" or not any(
+            s < result.end and result.start < e for s, e in identifiers
+        ):
+            kept.append(result)
+            continue
+        pieces, position = [], result.start
+        for s, e in identifiers:
+            if s < result.end and result.start < e:
+                pieces.append((position, max(position, s)))
+                position = max(position, e)
+        pieces.append((position, result.end))
+        best = None
+        for start, end in pieces:
+            while start < end and text[start] in _EDGE_NOISE:
+                start += 1
+            while end > start and text[end - 1] in _EDGE_NOISE:
+                end -= 1
+            value = text[start:end]
+            if any(c.isdigit() for c in value) and not is_bare_number(value):
+                if best is None or end - start > best[1] - best[0]:
+                    best = (start, end)
+        if best is not None:
+            result.start, result.end = best
+            kept.append(result)
+    return kept
 
 
 def _mapped(detected: Detected, normalized: Normalized) -> Detected:

@@ -11,9 +11,9 @@ Numbers that reach an organisation rather than a person are not personal data an
 skipped: call-centre numbers (444 XX XX, "444 0 444"), the non-geographic 0850 / 0800 /
 0822 / 0900 ranges, and every toll-free, premium-rate, shared-cost or universal-access
 number elsewhere. Emergency short codes (112, 155, 182) are never valid subscriber
-numbers, so the matcher does not return them. A bare run of digits that is not a mobile
-number ("4540536920": a landline to the metadata, more often a tax or order number)
-needs a phone cue ("tel", "telefon", "phone").
+numbers, so the matcher does not return them. Digits that are not a mobile number and
+carry no trunk "0", "+" or "(" ("4540536920", "212 555 12 34": landlines to the metadata,
+as often a tax, order or reference number) need a phone cue ("tel", "telefon", "phone").
 
 >>> recognizer = TrPhoneRecognizer()
 >>> text = "Bana 0532 123 45 67'den ulaşın"
@@ -100,16 +100,31 @@ def is_public_service_number(number: phonenumbers.PhoneNumber) -> bool:
 
 
 _MOBILE_TYPES = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
+_NANP_GROUPING = re.compile(r"\d{3}([ .\-])\d{3}\1\d{4}")
 
 
 def _is_bare_landline(match: phonenumbers.PhoneNumberMatch) -> bool:
-    """A plain run of digits without trunk "0" or "+" that is not a mobile number.
+    """Digits without trunk "0", "+" or "(", compact or grouped, that are not a mobile number.
 
     "4540536920" is a valid Giresun landline to ``phonenumbers`` but far more often a tax
-    or customer number; such a run needs a phone cue. "5321234567" (a mobile) does not.
+    or customer number, and "212 555 12 34" or "20 7946 0958" (a number without its trunk
+    "0") as often an order or reference number; such a number needs a phone cue ("tel: 212
+    555 12 34", "phone 20 7946 0958"). "5321234567" or "532 123 45 67" (a mobile) does not,
+    nor a North American number in its usual 3-3-4 grouping ("212-555-0101").
+
+    >>> [_is_bare_landline(m) for m in PhoneNumberMatcher("2125551234; 212 555 12 34; 0212 555 12 34", "TR")]
+    [True, True, False]
+    >>> [_is_bare_landline(m) for m in PhoneNumberMatcher("2125550101; 20 7946 0958; 212-555-0101", "US")]
+    [True, True, False]
     """
     raw = match.raw_string
-    return raw.isdigit() and raw[0] != "0" and phonenumbers.number_type(match.number) not in _MOBILE_TYPES
+    if raw[0] in "0+(":
+        return False
+    if match.number.country_code == 1:
+        # NANP numbers have no trunk prefix and are all "fixed line or mobile": only the
+        # 3-3-4 grouping ("212-555-0101", "212 555 0101") says phone without a cue.
+        return not _NANP_GROUPING.fullmatch(raw)
+    return phonenumbers.number_type(match.number) not in _MOBILE_TYPES
 
 
 class TrPhoneRecognizer(CueRecognizer):
@@ -132,9 +147,15 @@ class TrPhoneRecognizer(CueRecognizer):
         "fax",
         "phone",
         "mobile",
+        "mobil",
+        "mob",
+        "ph",
+        "sms",
         "cell",
         "call",
         "contact",
+        "reach me",
+        "text me",
     )
 
     def __init__(

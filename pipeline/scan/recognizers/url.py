@@ -11,7 +11,8 @@ space is missing after a full stop, and cuts "https://www.örnek.com.tr" to
 * a bare lower-case host name whose ending is a public suffix (Public Suffix List,
   https://publicsuffix.org, the snapshot bundled with tldextract, read offline through
   :func:`pipeline.scan.offline.offline_tldextract`), with an optional path (0.5), unless
-  the ending is more often a file extension ("rapor.py").
+  the ending is more often a file extension ("rapor.py") or the host is "www." and a
+  bare suffix ("www.microsoft": a company name, no site).
 
 Trailing punctuation and a Turkish suffix after an apostrophe ("mahrem.org'a") are not
 part of the URL; an e-mail address's domain is not a URL.
@@ -46,6 +47,10 @@ URL_PATTERNS: dict[str, tuple[re.Pattern[str], float]] = {
 # Public suffixes that, in running text, are far more often a file extension.
 FILE_EXTENSION_SUFFIXES = frozenset({"py", "sh", "md", "rs", "ps", "so", "pl", "pm", "cs", "ai", "zip", "mov", "csv"})
 _TRAILING = ".,;:!?)]}"
+# "www.microsoft", "www.google": "microsoft" is a (brand) public suffix, so the host parses
+# as the domain "www" on it. A "www." prefix says a site name follows; with nothing between
+# it and the suffix this is a company name typed web-style, not an address.
+_WWW_LABEL = re.compile(r"www\d{0,3}", re.IGNORECASE)
 
 
 def _trim(url: str) -> str:
@@ -78,9 +83,13 @@ class TrUrlRecognizer(CueRecognizer):
                 if any(start < taken_end and taken_start < end for taken_start, taken_end in taken):
                     continue
                 host = _host(url)
-                suffix = offline_tldextract()(host).suffix
+                parts = offline_tldextract()(host)
+                suffix = parts.suffix
                 if pattern_name == "url_bare_host" and (
-                    not suffix or host != host.lower() or suffix in FILE_EXTENSION_SUFFIXES
+                    not suffix
+                    or host != host.lower()
+                    or suffix in FILE_EXTENSION_SUFFIXES
+                    or _WWW_LABEL.fullmatch(parts.domain)
                 ):
                     continue
                 if pattern_name == "url_www" and not suffix:
