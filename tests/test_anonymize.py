@@ -374,3 +374,187 @@ def test_the_split_is_the_same_whatever_the_pseudonym_key(tmp_path, analyzer):
 
     first, second = splits(tmp_path / "a", KEY), splits(tmp_path / "b", OTHER)
     assert first == second and set(first.values()) >= {"train"}
+
+
+# --- name propagation within a record (issue #16 item 5, pipeline.anonymize.propagate) -------
+
+from pipeline.anonymize.surrogates import pseudonymize  # noqa: E402
+from pipeline.anonymize.surrogates.base import _fold  # noqa: E402
+from pipeline.reports import check_report  # noqa: E402
+from pipeline.reports.anonymize import AnonymizeSummary  # noqa: E402
+from pipeline.text import tr_upper  # noqa: E402
+
+
+def _found(turns, *names, entity="PERSON"):
+    """A finding for the first occurrence of each (turn index, value)."""
+    out = []
+    for i, value in names:
+        start = turns[i][1].index(value)
+        out.append(_span(start, start + len(value), entity, field=f"messages[{i}].content"))
+    return out
+
+
+def _names(turns, *found, key=KEY, policy=None, record=None, **kwargs):
+    rec = record or _record("n", *turns)
+    outcome = anonymize_record(rec, _found(turns, *found), policy or POLICY.policy, key, special_allowed=False, **kwargs)
+    return [m["content"] for m in outcome.data["messages"]], outcome
+
+
+def _surrogate(name):
+    """The surrogate words the found full name gets (the PERSON surrogate goes word by word)."""
+    return pseudonymize(KEY, "PERSON", name).split()
+
+
+def test_a_found_name_is_replaced_in_every_apostrophe_inflection_with_the_same_surrogate():
+    turns = [("user", "Ben Ayşe Yılmaz."), ("assistant", "Ayşe'nin kartı, Ayşe’ye mesaj, Ayşeʼden yanıt, Ayşe‘yle görüştük.")]
+    given, _ = _surrogate("Ayşe Yılmaz")
+    (first, second), outcome = _names(turns, (0, "Ayşe Yılmaz"))
+    assert "Ayşe" not in second
+    assert second == f"{given}'nin kartı, {given}’ye mesaj, {given}ʼden yanıt, {given}‘yle görüştük."
+    assert first.startswith(f"Ben {given} ")
+    assert outcome.actions["PERSON:pseudonymize_propagated"] == 4
+
+
+def test_honorific_forms_other_case_and_ascii_spelling_take_the_same_surrogate():
+    turns = [("user", "Ben Ayşe Yılmaz, eşim Mehmet Demir."),
+             ("assistant", "Ayşe Hanım ve Mehmet Bey, hoş geldiniz. AYŞE adına kayıt var; ayşe yazılmış; Ayse diye de."),
+             ("user", "Sayın Yılmaz aradı mı?")]  # fmt: skip
+    given, surname = _surrogate("Ayşe Yılmaz")
+    mehmet, _ = _surrogate("Mehmet Demir")
+    (_, second, third), _ = _names(turns, (0, "Ayşe Yılmaz"), (0, "Mehmet Demir"))
+    assert second == (f"{given} Hanım ve {mehmet} Bey, hoş geldiniz. {tr_upper(given)} adına kayıt var; "
+                      f"{tr_lower(given)} yazılmış; {_fold(given)} diye de.")  # fmt: skip
+    assert third == f"Sayın {surname} aradı mı?"
+
+
+def test_surname_or_given_name_alone_after_the_full_name_is_replaced_consistently():
+    turns = [("user", "Ben Ayşe Yılmaz, siparişim gelmedi."), ("assistant", "Yılmaz Hanım dedi ki paket yolda, Ayşe de onayladı.")]
+    given, surname = _surrogate("Ayşe Yılmaz")
+    (_, second), _ = _names(turns, (0, "Ayşe Yılmaz"))
+    assert second == f"{surname} Hanım dedi ki paket yolda, {given} de onayladı."
+
+
+def test_a_found_surname_alone_takes_the_surname_surrogate_of_the_full_name():
+    # "Yılmaz" alone is also a given name; the full name in the record says it is the surname here.
+    turns = [("user", "Ben Ayşe Yılmaz."), ("assistant", "Yılmaz Hanım, hoş geldiniz.")]
+    _, surname = _surrogate("Ayşe Yılmaz")
+    (_, second), outcome = _names(turns, (0, "Ayşe Yılmaz"), (1, "Yılmaz"))
+    assert second == f"{surname} Hanım, hoş geldiniz."
+    assert outcome.actions["PERSON:pseudonymize"] == 2
+
+
+def test_names_are_propagated_into_every_text_field_of_the_record():
+    data = {"id": "t", "messages": [{"role": "user", "content": "Ben Ayşe Yılmaz."},
+                                    {"role": "assistant", "content": "Tamam.", "name": "Ayşe"}],
+            "text": "Not: Yılmaz Hanım aradı.", "metadata": {"note": "AYŞE'nin talebi"}, "source": "s"}  # fmt: skip
+    given, surname = _surrogate("Ayşe Yılmaz")
+    rec = RawRecord(data, "f", 1)
+    outcome = anonymize_record(rec, [_span(4, 15, "PERSON", field="messages[0].content")], POLICY.policy, KEY,
+                               special_allowed=False)  # fmt: skip
+    assert outcome.data["text"] == f"Not: {surname} Hanım aradı."
+    assert outcome.data["messages"][1]["name"] == given
+    assert outcome.data["metadata"]["note"] == f"{tr_upper(given)}'nin talebi"
+
+
+def test_propagation_never_matches_inside_another_word_nor_short_or_common_words():
+    turns = [("user", "Ben Can Demir, eşim Ay Kaya, annem Ayşe Öztürk."),
+             ("assistant", "Canan Hanım aradı. Ayrıca ay sonunda kaya gibi sağlam bir çözüm; can sıkıcı. "
+                           "Kaya gibi dur. Öztürkler geldi; ayse85 kullanıcı adı; Ayşe-Nur ayrı kişi.")]  # fmt: skip
+    (_, second), outcome = _names(turns, (0, "Can Demir"), (0, "Ay Kaya"), (0, "Ayşe Öztürk"))
+    # sub-words (Canan, Ayrıca, Öztürkler, ayse85, Ayşe-Nur), a two-letter given name never found
+    # alone (ay), common words in lower case or at a sentence start (kaya, can, "Kaya gibi"): untouched.
+    assert second == turns[1][1]
+    assert "PERSON:pseudonymize_propagated" not in outcome.actions
+
+
+def test_a_common_word_is_replaced_when_capitalised_mid_sentence_or_by_an_honorific():
+    turns = [("user", "Ben Ayşe Kaya."), ("assistant", "Dün Kaya aradı; kaya hanım da yazdı. Kaya'nın dosyası hazır.")]
+    _, surname = _surrogate("Ayşe Kaya")
+    (_, second), _ = _names(turns, (0, "Ayşe Kaya"))
+    assert second == f"Dün {surname} aradı; {tr_lower(surname)} hanım da yazdı. {surname}'nın dosyası hazır."
+
+
+def test_a_short_name_found_alone_is_propagated():
+    turns = [("user", "Adım Ay."), ("assistant", "Merhaba Ay'a iletildi. Ayrıca bilgi verelim.")]
+    (first, second), _ = _names(turns, (0, "Ay"))
+    new = first.removeprefix("Adım ").removesuffix(".")
+    assert new != "Ay" and second == f"Merhaba {new}'a iletildi. Ayrıca bilgi verelim."
+
+
+def test_another_person_with_the_same_surname_is_replaced_too():
+    # Acceptable over-protection: the surname alone cannot tell two people of one family apart.
+    turns = [("user", "Ben Ayşe Yılmaz."), ("assistant", "Kardeşiniz Mehmet Yılmaz da aradı.")]
+    _, surname = _surrogate("Ayşe Yılmaz")
+    (_, second), _ = _names(turns, (0, "Ayşe Yılmaz"))
+    assert second == f"Kardeşiniz Mehmet {surname} da aradı."
+
+
+def test_spans_already_replaced_are_never_touched_again():
+    turns = [("user", "Ben Ayşe Yılmaz, adresim Yılmaz Sokak No:5, e-posta ayse@example.org."), ("assistant", "Tamam.")]
+    findings = _found(turns, (0, "Ayşe Yılmaz")) + _found(turns, (0, "Yılmaz Sokak No:5"), entity="ADDRESS") + \
+        _found(turns, (0, "ayse@example.org"), entity="EMAIL_ADDRESS")  # fmt: skip
+    outcome = anonymize_record(_record("s", *turns), findings, POLICY.policy, KEY, special_allowed=False)
+    assert "PERSON:pseudonymize_propagated" not in outcome.actions
+    assert sum(n for k, n in outcome.actions.items() if k.startswith(("ADDRESS:", "EMAIL_ADDRESS:"))) == 2
+
+
+def test_lower_case_english_words_that_are_english_names_are_left_alone():
+    turns = [("user", "Hi, I am Mark Powell."), ("assistant", "Hello Mark, we will mark it done. Mark's order is here.")]
+    given, _ = pseudonymize(KEY, "PERSON", "Mark Powell").split()
+    (_, second), _ = _names(turns, (0, "Mark Powell"))
+    assert second == f"Hello {given}, we will mark it done. {given}'s order is here."
+
+
+def test_propagation_is_deterministic_keyed_off_switchable_and_follows_the_policy_action():
+    turns = [("user", "Ben Ayşe Yılmaz."), ("assistant", "Yılmaz Hanım, Ayşe'nin kartı hazır.")]
+    one, _ = _names(turns, (0, "Ayşe Yılmaz"))
+    assert one == _names(turns, (0, "Ayşe Yılmaz"))[0]
+    other, _ = _names(turns, (0, "Ayşe Yılmaz"), key=OTHER)
+    assert other[1] != one[1] and "Ayşe" not in other[1] and "Yılmaz" not in other[1]
+    off, outcome = _names(turns, (0, "Ayşe Yılmaz"), name_propagation=False)
+    assert off[1] == turns[1][1] and "PERSON:pseudonymize_propagated" not in outcome.actions
+    replaced, outcome = _names(turns, (0, "Ayşe Yılmaz"), policy=_policy_with(PERSON="replace"))
+    assert replaced[1] == "<PERSON> Hanım, <PERSON>'nin kartı hazır."
+    assert outcome.actions["PERSON:replace_propagated"] == 2
+    kept, _ = _names(turns, (0, "Ayşe Yılmaz"), policy=_policy_with(PERSON="keep"))
+    assert kept[1] == turns[1][1]
+
+
+def test_the_propagated_count_fits_the_summary_actions_without_a_schema_change(tmp_path, analyzer):
+    rows = [_chat(0, "Merhaba, ben Ahmet Yılmaz. Kartım kayboldu.", "Ahmet'in kartını iptal ettik, Yılmaz Bey.")]
+    raw, findings = _scan_only(tmp_path, rows)
+    summary = _anonymize(tmp_path, raw, findings, analyzer).summary
+    check_report(AnonymizeSummary, summary, what="anonymize summary")
+    person = summary["actions"]["PERSON"]
+    assert person.get("pseudonymize", 0) + person.get("pseudonymize_propagated", 0) >= 3
+    text = _all_text(tmp_path / "data/train.jsonl") + _all_text(tmp_path / "data/holdout.jsonl")
+    assert "Ahmet" not in text and "Yılmaz" not in text
+
+
+def test_a_lower_case_word_of_a_finding_no_name_list_knows_is_not_propagated_in_lower_case():
+    # A finding that no name list knows may be a scan miss ("kod geldi"); only a capitalised mention follows it.
+    turns = [("user", "kod geldi."), ("assistant", "Size bir kod gönderdik, Kod Bey.")]
+    (_, second), _ = _names(turns, (0, "kod geldi"))
+    assert second.startswith("Size bir kod gönderdik, ") and "Kod Bey" not in second
+    # ... while a word of a full name typed in lower case follows in lower case too.
+    turns = [("user", "babam ürfettin başaran için sipariş."), ("assistant", "not: 'iyi ki doğdun ürfettin!'")]
+    given, _ = pseudonymize(KEY, "PERSON", "ürfettin başaran").split()
+    (_, second), _ = _names(turns, (0, "ürfettin başaran"))
+    assert second == f"not: 'iyi ki doğdun {given}!'"
+
+
+def test_a_name_written_in_capitals_then_in_title_case_keeps_one_surrogate_in_each_case():
+    turns = [("user", "Merhaba, ben FATİNUR GÜMÜŞ."), ("assistant", "Talebinizi aldık Fatinur Hanım; GÜMÜŞ soyadıyla kayıt var.")]
+    given, surname = pseudonymize(KEY, "PERSON", "FATİNUR GÜMÜŞ").split()
+    (_, second), _ = _names(turns, (0, "FATİNUR GÜMÜŞ"), (1, "Fatinur"))
+    # "Fatinur" is how "FATİNUR" is written in title case, not a spelling without Turkish letters.
+    assert second == f"Talebinizi aldık {tr_upper(given[:1]) + tr_lower(given[1:])} Hanım; {surname} soyadıyla kayıt var."
+
+
+def test_a_capitalised_given_name_the_scan_left_before_a_found_name_is_taken_in_mid_sentence_only():
+    turns = [("user", "Alıcı Mehmet Savaş, ben de Celilay Can Başaran."), ("assistant", "Adım Ayşe diyen yok; Celilay Bey, tamam.")]
+    (first, second), _ = _names(turns, (0, "Mehmet Savaş"), (0, "Can Başaran"), (1, "Ayşe"))
+    full = pseudonymize(KEY, "PERSON", "Celilay Can Başaran")
+    # "Celilay" joins the finding; "Alıcı" (recipient) and "Adım" (my name is) start a sentence: left as written.
+    assert first == f"Alıcı {pseudonymize(KEY, 'PERSON', 'Mehmet Savaş')}, ben de {full}."
+    assert second.startswith("Adım ") and second.endswith(f"; {full.split()[0]} Bey, tamam.")

@@ -13,6 +13,9 @@ Per record (:func:`anonymize_record`):
    The new text is assembled from slices of the original by ascending offset, which keeps
    every offset valid (the same guarantee as editing right to left) and tells us where
    each surrogate landed, so the residual re-scan can tell a surrogate from a miss.
+   Before that, a person's name found once is found again at its every other mention in
+   the record — inflected, with an honorific, in another case, without Turkish letters,
+   surname or given name alone — and gets the same surrogate (:mod:`pipeline.anonymize.propagate`).
 
 Then, over the whole dataset: exact and near-duplicate records are collapsed (duplicated
 text is memorised far more), the residual re-scan runs on the output — a blocked entity
@@ -44,6 +47,7 @@ from pipeline.keys import PseudonymKey
 from pipeline.reports import check_report
 from pipeline.reports.anonymize import AnonymizeSummary, Canaries
 from pipeline.anonymize import surrogates
+from pipeline.anonymize.propagate import RECOGNIZER as PROPAGATED_NAME, propagate_names
 from pipeline.fields import KEY_MARKER, Field, Location, conversation_fields, is_plain_key, iter_fields, remove_field, set_field
 from pipeline.fingerprint import record_key
 from pipeline.scan.language import detect_language
@@ -112,6 +116,8 @@ def _replacement(span: dict[str, Any], value: str, policy: Policy, key: Pseudony
     # gets the surrogate of its plain form (the same as every other spelling of it).
     value = normalize_text(value).text
     if action is Action.pseudonymize:
+        if "surrogate" in span:  # a name's surrogate fixed by the record (pipeline.anonymize.propagate)
+            return span["surrogate"], action.value
         return surrogates.pseudonymize(key, span["entity_type"], value), action.value
     if action is Action.replace:
         return surrogates.placeholder(span["entity_type"]), action.value
@@ -153,7 +159,9 @@ def rewrite_field(
     for span in resolve_overlaps(s for s in spans if not _is_kept(s, policy)):
         value = text[span["start"] : span["end"]]
         new, action = _replacement(span, value, policy, key)
-        actions[f"{span['entity_type']}:{action}"] += 1
+        # A name mention found by propagation is counted apart: "PERSON:pseudonymize_propagated".
+        label = f"{action}_propagated" if span.get("recognizer") == PROPAGATED_NAME else action
+        actions[f"{span['entity_type']}:{label}"] += 1
         before = text[position : span["start"]]
         pieces.append(before)
         length += len(before)
@@ -179,6 +187,7 @@ def anonymize_record(
     erased: set[str] = frozenset(),
     allow: frozenset[str] = frozenset(),
     source: str | None = None,
+    name_propagation: bool = True,
 ) -> RecordOutcome:
     """Apply ``policy`` to one record. ``allow`` holds :func:`tr_lower`-ed names that are never
     transformed (the controller's own brand names from the catalog).
@@ -186,6 +195,11 @@ def anonymize_record(
     ``findings`` are the record's, under its keyed id (:func:`record_key`), which is also the
     id the record leaves with; ``source`` (the catalog's name for the data) replaces the
     record's own ``source`` key, which is data and may be anything.
+
+    ``name_propagation`` (default on) replaces every further mention of a found person's
+    name in the record — inflected, honorific, other case, without Turkish letters, surname
+    or given name alone — by the same surrogate (:mod:`pipeline.anonymize.propagate`); off
+    only to measure what it adds (``bench/name_survival.py``).
     """
     rid = record_key(key, record.id)
     fields = list(iter_fields(record.data))
@@ -234,6 +248,8 @@ def anonymize_record(
         if f["score"] >= policy.rule(entity).min_score:
             by_field[f["field"]].append(f)
     _propagate(fields, by_field, policy)
+    if name_propagation:
+        propagate_names(fields, by_field, policy, key)
 
     data = copy.deepcopy(record.data)
     outcome = RecordOutcome(rid, KEPT, special=special)
@@ -556,6 +572,7 @@ def anonymize_dataset(
     erasure_digest: str | None = None,
     canaries: bool = True,
     progress: Callable[[str, int, int], None] | None = None,
+    name_propagation: bool = True,
 ) -> AnonymizeResult:
     rules = policy.policy
     check_findings_are_current(findings_path, [item.path for item in inputs])
@@ -577,6 +594,7 @@ def anonymize_dataset(
             outcome = anonymize_record(
                 record, findings.get(record_key(key, record.id), ()), rules, key, special_allowed=item.special_allowed,
                 erased=erased, allow=item.allow, source=item.source or None,
+                name_propagation=name_propagation,
             )
             outcomes.append(outcome)
             where[outcome.record_id] = (str(item.path), record.line, item.source)
