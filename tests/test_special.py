@@ -386,3 +386,289 @@ def test_works_inside_a_presidio_analyzer_engine():
     text = "Sarah told me she has epilepsy. Epilepsy awareness month starts soon."
     found = [(text[r.start : r.end], r.entity_type) for r in engine.analyze(text, language="en")]
     assert found == [("epilepsy", "SPECIAL:HEALTH")]
+
+
+# --- registers beyond customer chat (issue #16 item 1) -----------------------------------
+# Clinical notes, HR and payroll wording, court language, religious practice at work or in
+# banking, genetic test results, first-person ethnic self-identification. Each kind: Turkish
+# and English positives in varied registers, and look-alike general talk on the same topic
+# that must stay unflagged. Written for these tests; a positive asserts that its category is
+# among the findings (the exact span is covered by the tests above).
+
+REGISTER_POSITIVES = {
+    "clinical": [
+        ("tr", "Hasta Mehmet T., 61 y, LDL 190 mg/dl, atorvastatin 40 mg başlandı.", "HEALTH"),
+        ("tr", "Poliklinik notu: Zeynep A. (38 K) — majör depresif bozukluk, essitalopram 10 mg 1x1.", "HEALTH"),
+        ("tr", "Hasta Hüseyin Ç. 47 yaşında, HBsAg pozitif, tenofovir tedavisine başlandı.", "HEALTH"),
+        ("tr", "Epikriz: Ali R., 72 yaşında erkek; atriyal fibrilasyon, varfarin 5 mg, INR 2,4.", "HEALTH"),
+        ("tr", "Hasta Elif D., 29 y, 3. gebelik haftası, IVF sonrası progesteron desteği.", "HEALTH"),
+        ("tr", "Hasta Murat S. laparoskopik kolesistektomi sonrası 2. gün, dren çekildi.", "HEALTH"),
+        ("tr", "Hasta Derya B. 34 yaşında, rinoplasti ve botoks uygulaması planlandı.", "HEALTH"),
+        ("tr", "Hasta Kemal O., 66 y, sol MCA infarktı, levetirasetam 500 mg 2x1.", "HEALTH"),
+        ("en", "Pt. Mary S. started fluoxetine 20mg for GAD.", "HEALTH"),
+        ("en", "Patient Robert K., 58M, T2DM, HbA1c 9.1%, on insulin glargine 20 units.", "HEALTH"),
+        ("en", "Discharge summary: Linda P., 44F, s/p appendectomy, tolerating diet.", "HEALTH"),
+        ("en", "Pt. James W. with COPD exacerbation, prednisone 40 mg x5 days.", "HEALTH"),
+        ("en", "Patient Susan M., 31, G2P1 at 28 weeks, gestational diabetes on metformin 500 mg.", "HEALTH"),
+        ("en", "Pt. Karen L. underwent breast augmentation; follow-up in 2 weeks.", "HEALTH"),
+        ("en", "Patient David H., 67M, NSTEMI, stent placed in LAD, clopidogrel 75 mg daily.", "HEALTH"),
+        ("en", "Pt. Anna B. has relapsing-remitting MS, on ocrelizumab.", "HEALTH"),
+    ],
+    "union": [
+        ("tr", "Bordromda her ay sendika aidatı kesiliyor, bu ay iki kez kesilmiş.", "UNION_MEMBERSHIP"),
+        ("tr", "Personel Ahmet Yıldız — sendika aidatı kesintisi: 245 TL.", "UNION_MEMBERSHIP"),
+        ("tr", "Türk Metal üyeliğim nedeniyle toplu sözleşme zammı maaşıma yansıdı mı?", "UNION_MEMBERSHIP"),
+        ("tr", "Eğitim-Sen üyesiyim, aidatım maaşımdan otomatik kesiliyor.", "UNION_MEMBERSHIP"),
+        ("en", "Union dues are deducted from my paycheck every month.", "UNION_MEMBERSHIP"),
+        ("en", "I joined UNISON last year and my dues went up.", "UNION_MEMBERSHIP"),
+        ("en", "Employee: Sarah C. — union dues deduction $38.50 per pay period.", "UNION_MEMBERSHIP"),
+        ("en", "My husband is a Teamsters member and gets the union health plan.", "UNION_MEMBERSHIP"),
+    ],
+    "criminal": [
+        ("tr", "Sanık Ali K. hakkında TCK 142 uyarınca mahkûmiyet kararı verildi.", "CRIMINAL_RECORD"),
+        ("tr", "Kardeşim hakkında hükmün açıklanmasının geri bırakılmasına karar verildi.", "CRIMINAL_RECORD"),
+        ("tr", "Eniştem dolandırıcılıktan üç yıl içeride yattı.", "CRIMINAL_RECORD"),
+        ("tr", "Ben gençken iki sene içerde yattım, şimdi iş arıyorum.", "CRIMINAL_RECORD"),
+        ("tr", "Hükümlü Cengiz A. koşullu salıverilme ile tahliye edildi.", "CRIMINAL_RECORD"),
+        ("en", "My brother did time for a DUI in 2012.", "CRIMINAL_RECORD"),
+        ("en", "He served a sentence for armed robbery before joining us.", "CRIMINAL_RECORD"),
+        ("en", "Defendant Mark T. pleaded guilty to fraud and was sentenced to 18 months.", "CRIMINAL_RECORD"),
+        ("en", "I'm an ex-con and most employers won't call me back.", "CRIMINAL_RECORD"),
+    ],
+    "religious_practice": [
+        ("tr", "Faizsiz hesap istiyorum çünkü faiz benim için haram.", "RELIGION"),
+        ("tr", "Cuma namazı için izin talep ediyorum, öğle arasını uzatabilir miyim?", "RELIGION"),
+        ("tr", "Dini inancım gereği katılım bankasıyla çalışmak istiyorum.", "RELIGION"),
+        ("tr", "Bayram namazına gideceğim için sabah vardiyasına gelemeyeceğim.", "RELIGION"),
+        ("en", "I'd like to request time off for Eid next week.", "RELIGION"),
+        ("en", "We're looking for a halal mortgage because my wife and I avoid riba.", "RELIGION"),
+        ("en", "I need Friday afternoons free for jummah prayers.", "RELIGION"),
+        ("en", "I keep Shabbat, so I can't work Saturday shifts.", "RELIGION"),
+    ],
+    "genetic": [
+        ("tr", "BRCA2 mutasyonu taşıyıcısıyım, koruyucu cerrahi düşünüyorum.", "GENETIC"),
+        ("tr", "Kızımın genetik testinde SMA taşıyıcılığı çıktı.", "GENETIC"),
+        ("tr", "Hasta Nur E., 35 y, faktör V Leiden heterozigot.", "GENETIC"),
+        ("tr", "Ben MTHFR mutasyonu taşıyorum, doktor folat önerdi.", "GENETIC"),
+        ("en", "I'm a carrier of the CFTR variant, so we did IVF with screening.", "GENETIC"),
+        ("en", "My 23andMe results showed two copies of APOE4.", "GENETIC"),
+        ("en", "My son tested positive for the HLA-B27 gene.", "GENETIC"),
+        ("en", "She is heterozygous for the HFE mutation.", "GENETIC"),
+    ],
+    "ethnic_self": [
+        ("tr", "Ben Kürdüm ve anadilimde hizmet almak istiyorum.", "ETHNIC_ORIGIN"),
+        ("tr", "Hemşinliyim, Rize'den geldik.", "ETHNIC_ORIGIN"),
+        ("tr", "Süryaniyim, Midyat'ta büyüdüm.", "ETHNIC_ORIGIN"),
+        ("tr", "Kırım Tatarıyım, dedemler sürgünden sonra buraya yerleşmiş.", "ETHNIC_ORIGIN"),
+        ("en", "As a Roma woman I am followed around every shop.", "ETHNIC_ORIGIN"),
+        ("en", "I'm Kurdish and my parents came from Van.", "ETHNIC_ORIGIN"),
+        ("en", "I am Assyrian and we speak Aramaic at home.", "ETHNIC_ORIGIN"),
+        ("en", "Being Uyghur, I worry about my family back home.", "ETHNIC_ORIGIN"),
+    ],
+}
+
+REGISTER_NEGATIVES = {
+    "clinical": [
+        "HbA1c değeri %7'nin altında tutulmalıdır.",
+        "Metformin 1000 mg tablet stokta var mı?",
+        "Hastaların çoğunda atorvastatin 40 mg ile LDL düşer.",
+        "Sertraline 50 mg is commonly prescribed for MDD.",
+        "Patients with COPD should receive a yearly flu vaccine.",
+        "Rhinoplasty is the most common cosmetic procedure in Turkey.",
+    ],
+    "union": [
+        "Sendika aidatları 2025'te yüzde on arttı.",
+        "Apartman aidatı kesintisi bu ay yapılmadı.",
+        "Union dues are tax-deductible in some states.",
+        "The Teamsters union announced a strike at the port.",
+    ],
+    "criminal": [
+        "TCK 142. madde nitelikli hırsızlık suçunu düzenler.",
+        "Hükmün açıklanmasının geri bırakılması kurumu 2005'te getirildi.",
+        "İçeride yatan bir kedi var, kapıyı kapatmayın.",
+        "Convicted felons cannot vote in some states.",
+        "The podcast interviews people who did time in Alcatraz.",
+    ],
+    "religious_practice": [
+        "Katılım bankaları faizsiz hesap ürünleri sunar.",
+        "Cuma namazı saatinde şubemiz kapalıdır.",
+        "Our branch now offers halal mortgages.",
+        "Eid al-Fitr is a public holiday in many countries.",
+    ],
+    "genetic": [
+        "BRCA genleri meme kanseri riskiyle ilişkilidir.",
+        "Kistik fibrozis taşıyıcılık taraması hakkında bilgi alabilir miyim?",
+        "CFTR variants cause cystic fibrosis.",
+        "APOE4 is associated with a higher risk of Alzheimer's disease.",
+    ],
+    "ethnic_self": [
+        "Kürt meselesi üzerine bir panel düzenlendi.",
+        "Bana bir kalem lazım.",
+        "The Roma community faces discrimination across Europe.",
+        "Roma is a beautiful city in spring.",
+    ],
+}
+
+_REGISTER_POSITIVE_CASES = [(kind, lang, s, c) for kind, rows in REGISTER_POSITIVES.items() for lang, s, c in rows]
+_REGISTER_NEGATIVE_CASES = [(kind, s) for kind, rows in REGISTER_NEGATIVES.items() for s in rows]
+
+
+@pytest.mark.parametrize("kind, language, sentence, category", _REGISTER_POSITIVE_CASES)
+def test_register_positive_is_found(recognizer, kind, language, sentence, category):
+    assert category in [c for _, c in findings(recognizer, sentence)], (kind, sentence)
+
+
+@pytest.mark.parametrize("kind, sentence", _REGISTER_NEGATIVE_CASES)
+def test_register_look_alike_is_not_a_finding(recognizer, kind, sentence):
+    assert findings(recognizer, sentence) == [], (kind, sentence)
+
+
+@pytest.mark.parametrize("kind", sorted(REGISTER_POSITIVES))
+def test_register_cases_cover_both_languages(kind):
+    languages = [lang for lang, _, _ in REGISTER_POSITIVES[kind]]
+    assert languages.count("tr") >= 3 and languages.count("en") >= 3
+    assert len(REGISTER_NEGATIVES[kind]) >= 2
+
+
+def test_record_subject_named_by_spacy_attributes_the_cue(recognizer):
+    text = "Employee Sarah Collins: union dues deduction $38.50 per pay period."
+    assert findings(recognizer, text) == []  # an English full name needs spaCy's entities
+    person = SimpleNamespace(label_="PERSON", start_char=9, end_char=22)
+    found = findings(recognizer, text, nlp_artifacts=SimpleNamespace(entities=[person]))
+    assert found == [("union dues", "UNION_MEMBERSHIP")]
+
+
+def test_record_subject_rule_and_record_only_cues(recognizer):
+    [result] = [r for r in recognizer.analyze("Hasta Ayten K., 58 y, KOAH tanılı.", ALL)]
+    assert result.recognition_metadata["rule"] == "record_subject"
+    # a lab abbreviation is health data only in a record about someone
+    assert findings(recognizer, "Hasta Ayten K., 58 y, LDL 160.") == [("LDL", "HEALTH")]
+    assert findings(recognizer, "Benim LDL ölçümü yapan cihazım bozuldu.") == []
+    # the subject's record ends at a blank line
+    assert findings(recognizer, "Hasta Ayten K., 58 y.\n\nKOAH haftası etkinlikleri başladı.") == []
+
+
+def test_infix_cue_matches_inside_a_word(recognizer):
+    assert findings(recognizer, "Annemin histerektomisi geçen hafta yapıldı.") == [("histerektomisi", "HEALTH")]
+
+
+# A second set, written after the first one passed and measured before any change made for it
+# (see the report of issue #16 item 1); kept as regression cases.
+REGISTER_POSITIVES_SECOND = {
+    'clinical': [
+        ('tr', 'Kontrol muayenesi: Fatma Y., 49 yaşında kadın, hipotiroidi nedeniyle levotiroksin 75 mcg kullanıyor.', 'HEALTH'),
+        ('tr', 'Hasta Selim U. şizofreni tanısıyla klozapin 300 mg/gün almakta.', 'HEALTH'),
+        ('tr', 'Hasta Gülsüm T., 63 y, tüberküloz tedavisinin 2. ayında, izoniazid + rifampisin.', 'HEALTH'),
+        ('tr', 'Nöroloji notu — Hasta Burak E., 27 y, epilepsi, son nöbet 3 hafta önce.', 'HEALTH'),
+        ('tr', 'Hasta Sevgi K. 41 yaşında, sezaryen sonrası 1. gün, ağrı kontrolü iyi.', 'HEALTH'),
+        ('tr', 'Hasta Orhan M., 55 y, koroner bypass sonrası kardiyak rehabilitasyon programında.', 'HEALTH'),
+        ('tr', 'Hasta Tuğba N., 33 y, meme büyütme ameliyatı için ön değerlendirme yapıldı.', 'HEALTH'),
+        ('en', 'Pt. Gregory F., 52M, schizophrenia, stable on risperidone 4 mg.', 'HEALTH'),
+        ('en', 'Patient Helen R., 70F, atrial fibrillation, on apixaban 5 mg BID.', 'HEALTH'),
+        ('en', 'Pt. Tom A. presented with a migraine with aura; sumatriptan given.', 'HEALTH'),
+        ('en', 'Patient Olivia N., 36, 12 weeks pregnant after IVF, progesterone support.', 'HEALTH'),
+        ('en', 'Clinic note: Peter V., 61M, s/p total knee arthroplasty, PT twice weekly.', 'HEALTH'),
+        ('en', 'Pt. Rachel G. had a rhinoplasty on 3/14, swelling improving.', 'HEALTH'),
+        ('en', 'Patient Carlos D., 45M, HIV on bictegravir, viral load undetectable.', 'HEALTH'),
+    ],
+    'union': [
+        ('tr', 'Maaş bordromda Tez-Koop-İş aidatı görünüyor, ben üye değilim ki.', 'UNION_MEMBERSHIP'),
+        ('tr', 'İşyerinde sendika temsilcisiyim, toplu sözleşme görüşmelerine katılıyorum.', 'UNION_MEMBERSHIP'),
+        ('tr', "Eşim DİSK'e bağlı Genel-İş üyesi, belediyede çalışıyor.", 'UNION_MEMBERSHIP'),
+        ('en', "I'm a shop steward for Unite at the depot.", 'UNION_MEMBERSHIP'),
+        ('en', 'My wife pays union dues through payroll every fortnight.', 'UNION_MEMBERSHIP'),
+        ('en', "I'm in the NEU and we're balloting for strike action.", 'UNION_MEMBERSHIP'),
+    ],
+    'criminal': [
+        ('tr', "Babam 2010'da uyuşturucudan hüküm giydi, beş yıl yattı.", 'CRIMINAL_RECORD'),
+        ('tr', 'Müvekkilim sanık Hasan T. hakkında beraat kararı istiyoruz.', 'CRIMINAL_RECORD'),
+        ('tr', 'Dayım için ertelenmiş hapis cezası verildi.', 'CRIMINAL_RECORD'),
+        ('en', 'My uncle was sent to prison for tax evasion.', 'CRIMINAL_RECORD'),
+        ('en', 'I have a prior conviction for shoplifting from when I was 19.', 'CRIMINAL_RECORD'),
+        ('en', 'My cousin is on parole after doing three years.', 'CRIMINAL_RECORD'),
+        ('en', 'She was found guilty of assault last spring.', 'CRIMINAL_RECORD'),
+    ],
+    'religious_practice': [
+        ('tr', 'Oruç tuttuğum için öğle yemeği molasını iftara kaydırabilir miyim?', 'RELIGION'),
+        ('tr', 'Ramazan bayramında izin almak istiyorum, ailemle bayram namazına gideceğiz.', 'RELIGION'),
+        ('tr', 'Faiz dinimize aykırı olduğu için kredi kartı kullanmıyorum.', 'RELIGION'),
+        ('en', "I fast during Ramadan so I'd prefer not to do lunch meetings.", 'RELIGION'),
+        ('en', "I'd like to switch to an Islamic account because interest goes against my faith.", 'RELIGION'),
+        ('en', 'Could I leave early on Fridays for jummah?', 'RELIGION'),
+    ],
+    'genetic': [
+        ('tr', 'Annemde BRCA1 mutasyonu çıktı, bana da test önerdiler.', 'GENETIC'),
+        ('tr', 'Eşim ve ben talasemi taşıyıcısıyız, bebeğimiz için genetik danışmanlık aldık.', 'GENETIC'),
+        ('tr', 'Benim Down sendromlu bir kızım var.', 'GENETIC'),
+        ('en', "My genetic test showed I'm a carrier for Tay-Sachs.", 'GENETIC'),
+        ('en', 'I inherited the Lynch syndrome mutation from my father.', 'GENETIC'),
+        ('en', 'My daughter was diagnosed with fragile X syndrome after genetic testing.', 'GENETIC'),
+    ],
+    'ethnic_self': [
+        ('tr', 'Ben Çerkesim, düğünlerimizde hâlâ eski danslar yapılır.', 'ETHNIC_ORIGIN'),
+        ('tr', 'Zazayım, Bingöllüyüm.', 'ETHNIC_ORIGIN'),
+        ('tr', 'Annem Boşnak, babam Arnavut.', 'ETHNIC_ORIGIN'),
+        ('en', "As a Black British woman, I've faced this many times.", 'ETHNIC_ORIGIN'),
+        ('en', "I'm half Armenian on my mother's side.", 'ETHNIC_ORIGIN'),
+        ('en', 'My grandparents were Circassian refugees.', 'ETHNIC_ORIGIN'),
+    ],
+}
+REGISTER_NEGATIVES_SECOND = {
+    'clinical': [
+        'Levotiroksin sabah aç karnına alınmalıdır.',
+        'Tüberküloz tedavisi en az altı ay sürer.',
+        "Sezaryen oranları Türkiye'de yüksek.",
+        'Risperidone 4 mg tablets are out of stock.',
+        'Atrial fibrillation increases stroke risk fivefold.',
+        'Rhinoplasty recovery usually takes two weeks.',
+    ],
+    'union': [
+        'Toplu sözleşme görüşmeleri yarın başlıyor.',
+        'Sendika temsilcisi seçimi cuma günü.',
+        'Shop stewards are elected every two years.',
+        'Union dues vary by sector.',
+    ],
+    'criminal': [
+        'Beraat kararı istinafa taşındı.',
+        'Ertelenmiş hapis cezası şartları nelerdir?',
+        'Prison reform is on the agenda.',
+        'Parole hearings are public in some states.',
+    ],
+    'religious_practice': [
+        'Ramazan bayramında kargo teslimatı yapılmayacaktır.',
+        'İftar menümüz 250 TL.',
+        'Islamic accounts are available at all branches.',
+        'Jummah starts at 1 pm at the central mosque.',
+    ],
+    'genetic': [
+        'BRCA1 mutasyonu taşıyanlarda risk artar.',
+        "Talasemi taşıyıcılığı Akdeniz'de yaygındır.",
+        'Lynch syndrome is the most common hereditary colon cancer.',
+        'Genetic testing for Tay-Sachs is offered to couples.',
+    ],
+    'ethnic_self': [
+        'Çerkes tavuğu tarifi arıyorum.',
+        'Boşnak böreği çok lezzetli.',
+        'Armenian cuisine uses a lot of apricots.',
+        'Circassian history is little known.',
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    "kind, language, sentence, category",
+    [(k, lang, t, c) for k, rows in REGISTER_POSITIVES_SECOND.items() for lang, t, c in rows],
+)
+def test_register_positive_second_set_is_found(recognizer, kind, language, sentence, category):
+    assert category in [c for _, c in findings(recognizer, sentence)], (kind, sentence)
+
+
+@pytest.mark.parametrize("kind, sentence", [(k, t) for k, rows in REGISTER_NEGATIVES_SECOND.items() for t in rows])
+def test_register_look_alike_second_set_is_not_a_finding(recognizer, kind, sentence):
+    assert findings(recognizer, sentence) == [], (kind, sentence)
+
+
+@pytest.mark.xfail(reason="colloquial 'içeri girip çıktı' (was in prison) is also 'went in and out'; not a cue", strict=True)
+def test_colloquial_prison_idiom_without_a_cue(recognizer):
+    assert findings(recognizer, 'Ağabeyim hırsızlıktan içeri girip çıktı, şimdi düzgün.') != []
+

@@ -29,6 +29,8 @@ PACKAGE_DATA = (
     "pipeline/scan/recognizers/defaults/tr_patterns.yaml",
     "pipeline/policies_default/kvkk.yaml",
     "pipeline/lexicons/special_categories.yaml",
+    "pipeline/lexicons/special_clinical.yaml",
+    "pipeline/lexicons/special_unions.yaml",
     "pipeline/lexicons/tr_provinces.txt",
 )
 

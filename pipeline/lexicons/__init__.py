@@ -12,6 +12,8 @@
 | ``surnames_extra.txt`` | top Turkish surnames the ayikla list lacks ("Yılmaz") | names |
 | ``name_ambiguous.txt`` | the ambiguity list, generated from the files above | names |
 | ``special_categories.yaml`` | KVKK Art. 6 / GDPR Art. 9 cue phrases per category | special |
+| ``special_clinical.yaml`` | drugs, diagnoses, procedures, lab tests, gene symbols (sources in its header) | special |
+| ``special_unions.yaml`` | union names and payroll wording (sources in its header) | special |
 
 The gazetteer built from them and ayikla's lists is :mod:`pipeline.lexicons.gazetteer`.
 

@@ -11,22 +11,37 @@ health word, so a word list alone would drop half of a support corpus. A finding
 finding's span is the cue as written (whole words, up to an apostrophe: "HIV'liyim" →
 "HIV"); its type is ``SPECIAL:<CATEGORY>``.
 
+More cues, kept apart for their sources, are read from :data:`EXTRA_CUE_FILES`: clinical
+vocabulary (drug INNs, diagnoses, procedures, lab tests, gene symbols) and trade-union names.
+
 **Attribution rules**, tried in order; the first that holds gives the score:
 
 1. ``first_person_suffix`` [0.9] — the cue word itself carries a first-person copula or
    possessive after the stem: "hastasıyım", "diyabetim", "oruçluyum", "hastalığımı",
-   "sendika üyesiyim", "Aleviyiz", "sendikamız", "CHP'liyim".
+   "sendika üyesiyim", "Aleviyiz", "sendikamız", "CHP'liyim"; or the word right after the
+   cue does on "üye": "Türk Metal üyeliğim"; or the cue is first person as written
+   (``first_person: true``: "dinimize", "my faith").
+1b. ``record_subject`` [0.8] — the cue follows, within 400 characters of the same paragraph,
+   a record's subject: a role noun with a name, initials or an age ("Hasta Ayşe K., 54 y",
+   "Pt. John D.", "Sanık A.K.", "Personel Ahmet Yıldız", "Employee" + a spaCy PERSON), or a
+   name with an initial and an age/sex ("Zeynep A. (38 K)", "Linda P., 44F"). Clinical notes
+   break clauses at every abbreviation, so this rule reads past clause ends, and it holds
+   before the topic and hypothetical blocks ("insulin glargine 20 units"). Cues marked
+   ``record: true`` (lab tests, "MS", "AF", "LDL") are attributed by this rule only.
 2. ``first_person_verb`` [0.85] — one of the next three words is a first-person singular
    verb or predicate standing where a Turkish verb stands (before a comma, a conjunction or
    the clause end): "kemoterapi görüyorum", "ameliyat oldum", "oy verdim", "Müslüman
    olduğum için", "kanser hastasıyım"; not a verb of asking or reading ("kanser hakkında
    bilgi istiyorum").
+   A religious cue followed by leave asked in the first person also holds ("cuma namazı
+   için izin talep ediyorum").
 3. ``third_person_verb`` [0.85] — the cue is the complement of a verb that needs a person:
    "kanser oldu", "diyabet çıktı", "kanser teşhisi kondu", "hüküm giydi", "epilepsisi var".
 4. ``person_reference`` [0.8] — within ten words in the clause: a first-person pronoun
    ("ben", "bende", "benim"), a kinship or care word with a possessive ("annem", "eşimin",
-   "oğlu", "hastam"), "kendisi"; in an English clause I/my/me/he/she/his/her, "our son",
-   or "As a (practising) ..." before the cue.
+   "oğlu", "hastam", "ailem"), "kendisi", a payroll or membership word with a first-person
+   possessive ("bordromda", "maaşımdan", "aidatım"); in an English clause
+   I/my/me/he/she/his/her, "our son", or "As a (practising) ..." before the cue.
 5. ``named_person`` [0.8] — a person name in the clause (:class:`TurkishNameRecognizer`,
    and spaCy PERSON entities when the analyzer passes its NLP artifacts).
 
@@ -65,6 +80,8 @@ from pipeline.scan.names import TurkishNameRecognizer
 from pipeline.text import APOSTROPHES, tr_lower
 
 CUE_FILE = "special_categories.yaml"
+# Vocabularies read with it (same syntax); each names its sources in its header.
+EXTRA_CUE_FILES = ("special_clinical.yaml", "special_unions.yaml")
 
 SCORE_SELF = 0.9
 SCORE_VERB = 0.85
@@ -81,8 +98,11 @@ class CueWord:
     text: str
     prefix: bool  # written with a trailing "*": Turkish suffixes may follow
     softened: str | None = None  # stem-final k → ğ before a vowel: "agnostik*" → "agnostiğim"
+    infix: bool = False  # written "*ektomi*": the word holds it anywhere ("kolesistektomisi")
 
     def matches(self, token: str) -> bool:
+        if self.infix:
+            return self.text in token
         if not self.prefix:
             return token == self.text
         return token.startswith(self.text) or (self.softened is not None and token.startswith(self.softened))
@@ -96,6 +116,8 @@ class Cue:
     exclude: tuple[tuple[CueWord, ...], ...]
     form: str  # one of _FORMS
     lang: str | None  # None, "tr" or "en"
+    record_only: bool = False  # attributed only by the record_subject rule (lab tests, "MS", "AF")
+    first_person: bool = False  # the cue itself says "my"/"our": "dinimiz*", "my faith"
 
 
 class CueLexiconError(ValueError):
@@ -108,15 +130,19 @@ def _normalise(text: str, form: str) -> str:
 
 def _parse_words(phrase: str, form: str, where: str) -> tuple[CueWord, ...]:
     words = []
-    for raw in phrase.split():
+    raws = phrase.split()
+    for raw in raws:
+        infix = raw.startswith("*")
+        if infix and (len(raws) > 1 or not raw.endswith("*") or len(raw) < 6):
+            raise CueLexiconError(f"{where}: an infix cue ('*stem*', 4+ letters) must be one word: {phrase!r}")
         prefix = raw.endswith("*")
-        text = _normalise(raw.rstrip("*"), form)
+        text = _normalise(raw.strip("*"), form)
         if not text or not all(ch.isalpha() for ch in text):
             raise CueLexiconError(f"{where}: cue {phrase!r} has a word that is not letters (+ optional '*'): {raw!r}")
         softened = None
         if prefix and form != "case" and len(text) > 3 and text.endswith("k"):
             softened = text[:-1] + ("g" if form == "fold" else "ğ")
-        words.append(CueWord(text, prefix, softened))
+        words.append(CueWord(text, prefix, softened, infix))
     if not words:
         raise CueLexiconError(f"{where}: empty cue")
     return tuple(words)
@@ -132,6 +158,10 @@ class CueSpec(BaseModel):
     strict: bool = Field(False, description="Match Turkish letters as written (no ASCII fold).")
     case_sensitive: bool = False
     lang: Literal["tr", "en"] | None = None
+    first_person: bool = Field(False, description="The cue itself is first person ('dinimiz*', 'my faith').")
+    record: bool = Field(
+        False, description="Only in a record about a named subject ('Hasta Ayşe K.', 'Pt. John D.'): lab tests, ambiguous abbreviations."
+    )
 
 
 # A cue is a string or a mapping; the discriminator keeps a wrong entry to one error, not one per form.
@@ -142,9 +172,26 @@ _CueEntry = Annotated[
 _CueFile = TypeAdapter(dict[str, list[_CueEntry]])
 
 
-def load_cues(path: Path | None = None) -> tuple[Cue, ...]:
-    """Parse and validate the cue lexicon; errors name the file, the category and the entry."""
-    path = path or lexicon_path(CUE_FILE)
+def load_cues(path: Path | None = None, *, extra: bool = True) -> tuple[Cue, ...]:
+    """Parse and validate the cue lexicon; errors name the file, the category and the entry.
+
+    Without ``path`` the default lexicon is read together with :data:`EXTRA_CUE_FILES`
+    (vocabularies kept apart for their sources; they may cover only some categories).
+    """
+    if path is None:
+        cues = _load_cue_file(lexicon_path(CUE_FILE), require_all=True)
+        if extra:
+            seen = {(c.category, c.form, c.words) for c in cues}
+            for name in EXTRA_CUE_FILES:
+                for cue in _load_cue_file(lexicon_path(name), require_all=False):
+                    if (cue.category, cue.form, cue.words) not in seen:
+                        seen.add((cue.category, cue.form, cue.words))
+                        cues += (cue,)
+        return cues
+    return _load_cue_file(path, require_all=True)
+
+
+def _load_cue_file(path: Path, require_all: bool) -> tuple[Cue, ...]:
     try:
         data = _CueFile.validate_python(read_yaml(path, error=CueLexiconError))
     except ValidationError as exc:
@@ -153,11 +200,11 @@ def load_cues(path: Path | None = None) -> tuple[Cue, ...]:
     if unknown:
         raise CueLexiconError(f"{path}: unknown categories {unknown}; known: {', '.join(SPECIAL_CATEGORIES)}")
     missing = [c for c in SPECIAL_CATEGORIES if not data.get(c)]
-    if missing:
+    if missing and require_all:
         raise CueLexiconError(f"{path}: no cues for {missing}; every special category needs a section")
     cues: dict[tuple[str, str, tuple[CueWord, ...]], Cue] = {}
     for category in SPECIAL_CATEGORIES:
-        for i, entry in enumerate(data[category]):
+        for i, entry in enumerate(data.get(category) or ()):
             where = f"{path}: {category}[{i}]"
             spec = CueSpec(cue=entry) if isinstance(entry, str) else entry
             form = "case" if spec.case_sensitive else "lower" if spec.strict else "fold"
@@ -169,6 +216,8 @@ def load_cues(path: Path | None = None) -> tuple[Cue, ...]:
                 exclude=tuple(_parse_words(x, form, where) for x in spec.exclude),
                 form=form,
                 lang=spec.lang,
+                record_only=spec.record,
+                first_person=spec.first_person,
             )
             cues.setdefault((category, form, words), cue)  # the same cue listed for tr and en
     return tuple(cues.values())
@@ -203,7 +252,7 @@ _THIRD_PERSON_VERBS = frozenset(
     "aliyor tutuyor kiliyor giydi giymis yatti yatiyor yatmis geciriyor gecirdi yasiyor cekiyor".split()
 )
 _HAS = frozenset({"var", "vardi", "varmis"})
-_DIAGNOSIS_NOUNS = frozenset({"teshisi", "tanisi", "tedavisi", "hastasi", "hastaligi"})
+_DIAGNOSIS_NOUNS = frozenset({"teshisi", "tanisi", "tedavisi", "hastasi", "hastaligi", "mutasyonu"})
 _TOPIC_AFTER = tuple(
     "hakkinda ilgili konusunda konulu istatistik arastirma kampanya tarama sigorta bolum merkez unite "
     "poliklinik klinik hastane haftasi gunu farkindalik vakf vakif dernek derneg bagis uzman oran vaka "
@@ -211,8 +260,9 @@ _TOPIC_AFTER = tuple(
     "clinic center centre unit foundation association patients cases specialist charity program "
     "policy service coverage giyim moda kategori urun magaza koleksiyon yakin karsi arkasi civar sokag "
     "cadde mahalle durag bina near opposite street road building deri menu secenek yemek tarif "
-    "product option food leather recipe restaurant".split()
+    "product option food leather recipe restaurant cihaz fiyat stok price device hall headquarter".split()
 )
+_PREPOSITIONS = frozenset("for at with in of from by to on".split())
 _TOPIC_AFTER_EXACT = frozenset("sk sok cd cad mah mh apt".split())  # "Cami Sk. No: 48" is an address
 _TOPIC_BEFORE = frozenset({"about", "regarding", "concerning"})
 _AS_A = re.compile(r"\b(?:as|being)\s+an?\b(?:\s+\w+)?$")
@@ -227,13 +277,38 @@ _FIRST_PERSON = frozenset(
 )
 _KINSHIP = re.compile(
     r"^(?:(?:anne|baba|es|kiz|ogl|kardes|abla|abi|agabey|teyze|dayi|amca|hala|dede|nine|babaanne|anneanne|"
-    r"koca|nisanli|sevgili|arkadas|komsu|cocug|bebeg|torun|yegen|kuzen|kayinvalide|kayinpeder|kaynana|"
+    r"aile|koca|nisanli|sevgili|arkadas|komsu|cocug|bebeg|torun|yegen|kuzen|kayinvalide|kayinpeder|kaynana|"
     r"gorumce|baldiz|eniste|yenge)(?:[iu]?m(?:[iu]z)?|[iu]?n(?:[iu]z)?|s?[iu])"
     r"|(?:hasta|danisan)(?:[iu]?m(?:[iu]z)?))" + _CASE + "$"
 )
+# A first-person possessive on a payroll or membership word: "bordromda", "maaşımdan", "aidatım".
+_OWN_RECORD = re.compile(
+    r"^(?:bordro|maas|ucret|aidat|kesinti|uyelig|sicil|kayd|dosya|sozlesme)(?:[iu]?m(?:[iu]z)?)" + _CASE + "$"
+)
+# Asking for leave for a practice reveals it: "cuma namazı için izin talep ediyorum".
+_LEAVE_WORDS = ("izin", "izn")
+
+# Rule 1b (record_subject): a record about one identifiable subject — a role noun with a name,
+# initials or an age ("Hasta Ayşe K.", "Pt. John D.", "Sanık A.K.", "Employee Sarah Collins"),
+# or a name with an initial and an age/sex ("Zeynep A. (38 K)", "Linda P., 44F").
+_UP, _LOW = "A-ZÇĞİÖŞÜ", "a-zçğıöşü"
+_ROLE = (
+    r"(?:Hasta|HASTA|hasta|Hst|Pt|PT|pt|Patient|PATIENT|patient|Sanık|SANIK|sanık|Şüpheli|şüpheli|Hükümlü|"
+    r"hükümlü|Tutuklu|Defendant|defendant|Personel|personel|Çalışan|Employee|Danışan|danışan)"
+)
+_AGE = r"\(?\s*\d{1,3}\s*(?:y\b|yo\b|y/o|yaş|yas\b|years?[- ]old|-year-old|[EKMF]\b|\)|,)"
+_AGE_UNIT = re.compile(r"\d\s*[^\W\d_]")  # "54 y", "44F", "47 yaş": not a bare "25,"
+_SUBJECT_NAME = rf"(?:[{_UP}]\.\s?[{_UP}]\.|[{_UP}][{_LOW}]+(?:\s+[{_UP}](?:[{_LOW}]+|\.))?)"
+_ROLE_SUBJECT = re.compile(
+    rf"\b{_ROLE}\b\.?\s*(?:adı\s*)?:?\s*(?P<name>{_SUBJECT_NAME})?\s*,?\s*(?P<age>{_AGE})?"
+)
+_NAMED_AGE = re.compile(rf"\b(?:[{_UP}]\.\s?[{_UP}]\.|[{_UP}][{_LOW}]+\s+[{_UP}]\.)\s*,?\s*{_AGE}")
+_MAY_HOLD_SUBJECT = re.compile(rf"{_ROLE}|[{_UP}]\.")  # a quick pass before the full patterns
+_RECORD_REACH = 400  # characters from a record's subject to a cue about them, within a paragraph
 _ENGLISH_STRONG = frozenset(
     "the are was were have had my i with and of to for this that not been be it you we they she he his me our "
-    "your do does did will would can an at".split()
+    "your do does did will would can an at from by or what how when there their them into than who which "
+    "through every after before about just also".split()
 )
 _ENGLISH_WEAK = frozenset({"is", "on", "her", "in", "a", "has", "am"})
 _ENGLISH_PERSON = frozenset("i me my myself mine he she him his her hers himself herself".split())
@@ -286,9 +361,12 @@ class SpecialCategoryRecognizer(EntityRecognizer):
         cues = _cached_cues(self._cue_file)
         self._exact: dict[tuple[str, str], list[Cue]] = {}
         self._prefix: dict[tuple[str, str], list[Cue]] = {}
+        self._infix: dict[str, list[Cue]] = {}
         for cue in cues:
             first = cue.words[0]
-            if first.prefix:
+            if first.infix:
+                self._infix.setdefault(cue.form, []).append(cue)
+            elif first.prefix:
                 for stem in filter(None, (first.text, first.softened)):
                     self._prefix.setdefault((cue.form, stem), []).append(cue)
             else:
@@ -299,6 +377,10 @@ class SpecialCategoryRecognizer(EntityRecognizer):
         # most words share no three-letter start with any stem: one set look-up rules them out
         self._prefix_gate = {(form, text[:3]) for form, text in self._prefix}
         self._forms_used = sorted({cue.form for cue in cues}, key=_FORMS.index)
+        # one search per token rules out every infix cue of a form
+        self._infix_gate = {
+            form: re.compile("|".join(re.escape(c.words[0].text) for c in found)) for form, found in self._infix.items()
+        }
         self._names = TurkishNameRecognizer(supported_language=self.supported_language)
 
     # -- public API -----------------------------------------------------------------
@@ -317,12 +399,13 @@ class SpecialCategoryRecognizer(EntityRecognizer):
 
         matches = [m for m in matches if m.cue.lang in (None, language(m))]
         names = _LazyNames(self._names, text, nlp_artifacts)
+        records = _LazyRecords(text, names)
         found: list[tuple[_Match, str, float]] = []
         for match in _longest_per_category(matches):
             first = tokens[match.first]
             if first.forms["case"][:1].isupper() and names.covers(first.start, tokens[match.last].end):
                 continue  # "Prof. Dr. Oruç Kılıç", "William Church": part of a name
-            verdict = self._attribution(tokens, match, language(match) == "en", names)
+            verdict = self._attribution(tokens, match, language(match) == "en", names, records)
             if verdict is not None:
                 found.append((match, *verdict))
         return [
@@ -366,6 +449,9 @@ class SpecialCategoryRecognizer(EntityRecognizer):
                     more = self._prefix.get((form, word[:n]))
                     if more:
                         candidates = candidates + more
+                gate = self._infix_gate.get(form)
+                if gate is not None and len(word) > 6 and gate.search(word):
+                    candidates = candidates + [c for c in self._infix[form] if c.words[0].text in word]
                 for cue in candidates:
                     last = self._match_words(tokens, token.index, cue.words, form)
                     if last is None:
@@ -391,13 +477,23 @@ class SpecialCategoryRecognizer(EntityRecognizer):
         return k
 
     # -- attribution ----------------------------------------------------------------
-    def _attribution(self, tokens: Sequence[_Token], match: _Match, english: bool, names: _LazyNames):
+    def _attribution(
+        self, tokens: Sequence[_Token], match: _Match, english: bool, names: _LazyNames, records: _LazyRecords
+    ):
         last = tokens[match.last]
         cue_word = match.cue.words[-1]
-        stem_len = len(cue_word.text) if cue_word.prefix else len(last.forms["fold"])  # ğ keeps k's length
+        stem_len = len(cue_word.text) if cue_word.prefix and not cue_word.infix else len(last.forms["fold"])
         whole = last.forms["fold"] + last.suffix
-        if _SELF_SUFFIX.search(whole, stem_len):
+        if match.cue.first_person or (_SELF_SUFFIX.search(whole, stem_len) and not match.cue.record_only):
             return "first_person_suffix", SCORE_SELF
+        if match.last + 1 < len(tokens) and _adjacent(last, tokens[match.last + 1]):
+            tail = tokens[match.last + 1].forms["fold"] + tokens[match.last + 1].suffix  # "Türk Metal üyeliğim"
+            if tail.startswith("uye") and _SELF_SUFFIX.search(tail, 6 if tail.startswith("uyelig") else 3):
+                return "first_person_suffix", SCORE_SELF
+        if records.about_subject(tokens[match.first].start):
+            return "record_subject", SCORE_REFERENCE
+        if match.cue.record_only:
+            return None
 
         clause = _clause_around(tokens, match)
         following = [t for t in clause if t.index > match.last][:4]
@@ -411,6 +507,8 @@ class SpecialCategoryRecognizer(EntityRecognizer):
             in_verb_position = nxt is None or "," in nxt.gap_before or nxt.forms["fold"] in _AFTER_VERB
             if in_verb_position and _is_first_singular(t.forms["fold"]):
                 return "first_person_verb", SCORE_VERB
+        if match.cue.category == "RELIGION" and _asks_leave(clause, match):
+            return "first_person_verb", SCORE_VERB
         words = [t.forms["fold"] for t in clause]
         hypothetical = any(w in _HYPOTHETICAL_WORDS for w in words) or (
             not english and any(_HYPOTHETICAL_SUFFIX.search(t.forms["lower"]) for t in clause)
@@ -432,7 +530,7 @@ class SpecialCategoryRecognizer(EntityRecognizer):
         ]
         for t in window:
             word = t.forms["fold"]
-            if word in _FIRST_PERSON or _KINSHIP.match(word):
+            if word in _FIRST_PERSON or _KINSHIP.match(word) or (not english and _OWN_RECORD.match(word)):
                 return "person_reference", SCORE_REFERENCE
             if english and (
                 word in _ENGLISH_PERSON
@@ -502,13 +600,22 @@ def _adjacent(left: _Token, right: _Token) -> bool:
 def _names_a_topic(following: Sequence[_Token]) -> bool:
     """"kanser hakkında", "diyabet tedavisi konusunda": the cue is what is talked about."""
     for k, token in enumerate(following[:2]):
-        if k and "," in token.gap_before:
-            return False
+        if k and ("," in token.gap_before or following[0].forms["fold"] in _PREPOSITIONS):
+            return False  # "shop steward for Unite": past a preposition the cue's phrase has ended
         word = token.forms["fold"]
         if word.startswith(_TOPIC_AFTER) or word in _TOPIC_AFTER_EXACT:
             return True
         if _is_first_singular(word):
             return False  # "Kemoterapi görüyorum, hastane masrafları ...": a verb ends the phrase
+    return False
+
+
+def _asks_leave(clause: Sequence[_Token], match: _Match) -> bool:
+    """"Cuma namazı için izin talep ediyorum": leave asked for the practice, by the speaker."""
+    following = [t.forms["fold"] for t in clause if t.index > match.last][:7]
+    for k, word in enumerate(following[:4]):
+        if word.startswith(_LEAVE_WORDS):
+            return any(len(w) >= 5 and w not in _NOT_FIRST_SINGULAR and _FIRST_SINGULAR.search(w) for w in following[k + 1 :])
     return False
 
 
@@ -585,3 +692,36 @@ class _LazyNames:
         # spans starting before `end`; names are short and barely overlap, so a few suffice
         right = bisect.bisect_left(self._starts, end)
         return [(s, e) for s, e in self._spans[max(0, right - 4) : right] if e > start]
+
+
+class _LazyRecords:
+    """Where a record names its subject (rule 1b), computed only when a cue needs it."""
+
+    def __init__(self, text: str, names: _LazyNames):
+        self._text = text
+        self._names = names
+        self._spans: list[tuple[int, int]] | None = None
+        self._starts: list[int] = []
+
+    def about_subject(self, position: int) -> bool:
+        if self._spans is None:
+            self._spans = sorted(self._find())
+            self._starts = [s for s, _ in self._spans]
+        k = bisect.bisect_right(self._starts, position)
+        for start, end in reversed(self._spans[max(0, k - 3) : k]):
+            if position - end <= _RECORD_REACH and "\n\n" not in self._text[end:position]:
+                return True
+        return False
+
+    def _find(self) -> Iterable[tuple[int, int]]:
+        text = self._text
+        if not _MAY_HOLD_SUBJECT.search(text):
+            return
+        for m in _ROLE_SUBJECT.finditer(text):
+            name, age = m.group("name"), m.group("age")
+            if (age and (name or _AGE_UNIT.search(age))) or (
+                name and (name.endswith(".") or self._names.covers(*m.span("name")))
+            ):
+                yield m.span()
+        for m in _NAMED_AGE.finditer(text):
+            yield m.span()
