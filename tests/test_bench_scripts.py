@@ -30,3 +30,19 @@ def test_gpu_check_script_parses_and_documents_itself():
     assert subprocess.run(["bash", "-n", "bench/gpu_check.sh"], cwd=REPO_ROOT).returncode == 0
     usage = subprocess.run(["bash", "bench/gpu_check.sh"], cwd=REPO_ROOT, capture_output=True, text=True)
     assert usage.returncode == 2 and "prepare" in usage.stdout and "carry" in usage.stdout
+
+
+def test_scan_quality_bench_measures_the_dev_split(tmp_path):
+    out = tmp_path / "quality.json"
+    done = subprocess.run(
+        [sys.executable, "bench/scan_quality.py", "--split", "dev", "--no-redact", "--json", str(out)],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    figures = json.loads(out.read_text())
+    assert figures["split"] == "dev" and figures["records"] > 200
+    assert {"PERSON", "TR_NATIONAL_ID", "IBAN_CODE"} <= set(figures["pii"])
+    assert len(figures["special"]) == 11  # every special category, each with its n and interval
+    for rate in (figures["special_overall"], figures["general_talk_false_positives"], figures["passport_with_cue"]):
+        assert rate["n"] > 0 and 0 <= rate["ci95"][0] <= rate["rate"] <= rate["ci95"][1] <= 1
+    assert "special categories, record recall" in done.stdout
