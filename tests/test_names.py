@@ -583,3 +583,103 @@ def test_standalone_name_must_end_the_message_or_sign_off(recognizer):
 
 def test_honorific_after_a_known_given_name_is_not_a_surname(recognizer):
     assert person_spans(recognizer, "Emine Teyze'nin ilaçları hazır.") == ["Emine"]
+
+
+# -- role cues, form fields, initials, hyphens, signatures, frames (rules 5, 9-11) --------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Sorumlu: Hemşire Olcay Dirlik vardiyada", ["Olcay Dirlik"]),
+        ("Öğrenci: Melis Karagöz 9/C sınıfında", ["Melis Karagöz"]),
+        ("Tenant: Augustin Pelletier | Unit 4", ["Augustin Pelletier"]),
+        ("patient Heinrich Lorbeer was admitted", ["Heinrich Lorbeer"]),
+        ("Sanık Fikret Çağlar duruşmaya gelmedi", ["Fikret Çağlar"]),
+    ],
+)
+def test_role_cue_and_form_field_name(recognizer, text, expected):
+    assert person_spans(recognizer, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Patient Safety team met on Monday",
+        "Yetkili Servis randevusu alındı",
+        "müşteri hesabı kara listeye aldı",
+        "Customer Experience survey results are in",
+    ],
+)
+def test_role_word_before_non_names_is_not_a_person(recognizer, text):
+    assert person_spans(recognizer, text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("işlemi onaylayan K. Dinçer oldu", ["K. Dinçer"]),
+        ("Dün Selim T. aradı", ["Selim T."]),
+        ("Sayın Mehmet Ali Yılmaz-Korkut, merhaba", ["Mehmet Ali Yılmaz-Korkut"]),
+    ],
+)
+def test_initials_and_hyphenated_halves_join_the_name(recognizer, text, expected):
+    assert person_spans(recognizer, text) == expected
+
+
+def test_initial_without_a_name_is_nothing(recognizer):
+    assert person_spans(recognizer, "Plan B. devreye girdi, A. seçeneği iptal") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("teşekkürler, çok yardımcı oldunuz - Harun Koçyiğit", ["Harun Koçyiğit"]),
+        ("great night everyone - Siobhan Tierney, Galway", ["Siobhan Tierney"]),
+        ("Saygılarımla, Elif", ["Elif"]),
+    ],
+)
+def test_signature_at_the_end(recognizer, text, expected):
+    assert person_spans(recognizer, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["see you all soon - Best Wishes", "prices rose again - Reuters", "toplantı yarın - Genel Müdürlük"],
+)
+def test_sign_off_words_are_no_signature(recognizer, text):
+    assert person_spans(recognizer, text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Consent: I, Agnieszka Quigley, agree to the terms", ["Agnieszka Quigley"]),
+        ("we spoke to Margarethe Brandt and her lawyer", ["Margarethe Brandt"]),
+        ("Ottoline Pargeter, 47, a retired teacher, said", ["Ottoline Pargeter"]),
+        ("Saoirse Ni-Bhriain, who chairs the board, said", ["Saoirse Ni-Bhriain"]),
+        ("refund to DE44500105175407324931 (Anke van Houten) please", ["Anke van Houten"]),
+    ],
+)
+def test_foreign_pairs_and_framed_names(recognizer, text, expected):
+    assert person_spans(recognizer, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We thank Microsoft Corp, who funded the study",
+        "The Grace Period ends on Friday",
+        "I went to Victoria Station yesterday",
+        "Bu ürün, Özel Kalem, 12, adet",
+    ],
+)
+def test_framed_and_foreign_pair_rules_skip_non_names(recognizer, text):
+    assert person_spans(recognizer, text) == []
+
+
+def test_foreign_names_list_is_folded_lower_case():
+    words = names.read_words("foreign_names.txt")
+    assert len(words) > 5000
+    assert all(w == w.lower() for w in words)
+    assert {"adrián", "adrian"} <= set(words)

@@ -11,6 +11,7 @@
 | ``given_extra.txt`` | frequent given names the ayikla list lacks ("Nur", "Eymen") | names |
 | ``surnames_extra.txt`` | top Turkish surnames the ayikla list lacks ("Yılmaz") | names |
 | ``name_ambiguous.txt`` | the ambiguity list, generated from the files above | names |
+| ``foreign_names.txt`` | given names and surnames of other languages (Faker's static lists); support only | names |
 | ``special_categories.yaml`` | KVKK Art. 6 / GDPR Art. 9 cue phrases per category | special |
 | ``special_clinical.yaml`` | drugs, diagnoses, procedures, lab tests, gene symbols (sources in its header) | special |
 | ``special_unions.yaml`` | union names and payroll wording (sources in its header) | special |

@@ -62,6 +62,20 @@ sentence after a question ("... misiniz? Feyzin Ay. Ayrıca") [0.75]; its words 
 unknown non-words, it ends on a surname or starts with an unambiguous given name, and (outside
 brackets) not every word is also a common word.
 
+Role words also cover people in records and cases ("müşteri", "veli", "hasta", "sanık",
+"Nurse", "Employee", "applicant", "Pt."): two or three capitalised non-words after one are a
+name when one of them is a name of another language (``lexicons/foreign_names.txt``, from
+Faker's name lists) - "Nurse Aminata Traore"; as a form field ("Veli: Aram Kalaycıyan",
+"Employee: Imogen Fairweather") the role is a strong anchor. Initials join an adjacent span
+("K. Dinçer", "Ayşe K."), and so does the other half of a hyphenated name ("Adeyemi-Hart").
+Rule 9: a signature after a dash at the end of a message ("... - Harun Koçyiğit", "... -
+Min-jun Fraser", "- shona, Dundee"): 1-3 name words, one a known name [0.75].
+Rule 10: a given name of another language and a capitalised word that is a known surname or
+ends the name (possessive, comma, bracket) ("I, Agnieszka Quigley, agree") [0.75].
+Rule 11: 2-3 capitalised non-words before an age or "who" between commas ("Ottoline
+Pargeter, 54, a ..."), or with a particle in brackets after a number ("(Anke van Houten)")
+[0.75]. "Saygılarımla", "Görüşmek dileğiyle" sign off like greetings.
+
 Never a person: a run inside an e-mail address or URL; a run followed by a capitalised
 organisation or address word ("Holding", "Bankası", "Kargo", "Hastanesi", "Caddesi", "Mah.")
 within three capitalised words ("Fevzi Çakmak Caddesi"); a town after a postcode or before
@@ -128,6 +142,12 @@ def load_not_names() -> NotNames:
 
 
 @lru_cache(maxsize=1)
+def _foreign_names() -> frozenset[str]:
+    """Given names and surnames of other languages (Faker's lists), supporting evidence only."""
+    return frozenset(read_words("foreign_names.txt"))
+
+
+@lru_cache(maxsize=1)
 def _provinces() -> frozenset[str]:
     return frozenset(fold(w) for w in read_words("tr_provinces.txt"))
 
@@ -162,14 +182,15 @@ _ADIM_BEFORE = re.compile(
 _BEN_BEFORE = re.compile(rf"(?:^|[^\w])ben{_END}")
 _GREETING_WORDS = (
     r"merhaba|merhabalar|selam|selamlar|sevgili|degerli|iyi\s+gunler|iyi\s+aksamlar|iyi\s+ki\s+dogdun|"
-    r"tesekkurler|tesekkur\s+ederim|sag\s*ol|sag\s*olun|kolay\s+gelsin|hi|hello|hey|dear|thanks|thank\s+you"
+    r"tesekkurler|tesekkur\s+ederim|sag\s*ol|sag\s*olun|kolay\s+gelsin|hi|hello|hey|dear|thanks|thank\s+you|"
+    r"saygilarimla|sevgilerimle|sevgilerle|gorusmek\s+dilegiyle|iyi\s+calismalar"
 )
 _GREETING_BEFORE = re.compile(rf"(?:^|[^\w])(?:{_GREETING_WORDS}){_END}")
 _HONORIFIC_WORDS = (
     "bey|beyefendi|hanim|hanimefendi|hoca|hocam|abla|abi|agabey|abey|amca|teyze|dayi|eniste|"
     "yenge|efendi|pasa|usta|hemsire|aga"
 )
-_HONORIFIC_SUFFIX = r"(?:cigim|cim|m|im|in|e|a|ye|ya|i|yi|nin|la|le|yla|yle|dan|den|da|de|ler|lar)?"
+_HONORIFIC_SUFFIX = r"(?:cigim|cim|m|n|im|in|e|a|ye|ya|i|yi|nin|la|le|yla|yle|dan|den|da|de|ler|lar)?"
 _HONORIFIC_AFTER = re.compile(rf"^[ \t]+(?:{_HONORIFIC_WORDS}){_HONORIFIC_SUFFIX}(?!{_LETTERS})")
 _HONORIFIC_TOKENS = frozenset(_HONORIFIC_WORDS.split("|"))
 # "Selin Yıldız adına", "Necilal Irmak isimli hasta"
@@ -192,8 +213,16 @@ _ROLE_WORDS = (
     r"sorumlumuz|temsilcimiz|avukatim|avukatimiz|vekilim|vekilimiz|kefilim|kefilimiz|kefil|"
     r"muhasebe(?:sinden|mizden|nizden|den)|muhasebecimiz|muhasebecim|imza\s+sahibi|imzalayan|"
     r"account\s+holder|card\s+holder|cardholder|beneficiary(?:\s+name)?|recipient(?:\s+is)?|"
-    r"contact\s+person|signed|signatory|regards"
+    r"contact\s+person|signed|signatory|regards|"
+    # people named by the part they play in a record, a case or a form
+    r"musteri|musterimiz|veli|velisi|ogrenci|personel|hasta|hastamiz|sanik|davaci|davali|tanik|magdur|"
+    r"supheli|onaylayan|kiraci(?:\s+adayi)?|oglu|kizi|esi|annesi|babasi|temsilcimiz|temsilcisi|"
+    r"applicant|employee|patient|pt\.?|nurse|cust\.?|customer|client|witness|tenant|claimant|"
+    r"respondent|defendant|(?:line\s+)?manager|pupil|student|passenger|traveller|guest|caller|"
+    r"(?:approved|requested|reported|submitted)\s+by|minor\s+child|statement\s+of"
 )
+# The same role written as a form field, "Veli: Aram Kalaycıyan", "Employee: Imogen Fairweather".
+_FIELD_ANCHOR = re.compile(rf"(?:{_ROLE_WORDS})\s*:\s*$")
 _FORWARD_ANCHOR = re.compile(
     rf"(?<![^\W\d_.])(?:(?P<honorific>{_HONORIFIC_BEFORE_WORDS})|(?P<cue>{_CUE_WORDS}|adim)|"
     rf"(?P<greeting>{_GREETING_WORDS})|(?P<ben>ben(?:\s+de)?)|(?P<kin>{_KIN_WORDS})|(?P<role>{_ROLE_WORDS}))"
@@ -283,6 +312,7 @@ class TurkishNameRecognizer(EntityRecognizer):
         self._gazetteer = load_gazetteer()
         self._not_names = load_not_names()
         self._provinces = _provinces()
+        self._foreign = _foreign_names()
 
     # -- public API -----------------------------------------------------------------
     def analyze(self, text: str, entities: Iterable[str], nlp_artifacts=None) -> list[RecognizerResult]:
@@ -305,7 +335,7 @@ class TurkishNameRecognizer(EntityRecognizer):
             if span is not None:
                 spans.append(span)
         spans.extend(self._anchored_names(text, folded, tokens))
-        return [self._result(span) for span in _merge(spans)]
+        return [self._result(span) for span in _merge([_with_initials(text, span) for span in spans])]
 
     # -- tokens and runs ------------------------------------------------------------
     def _tokens(self, text: str) -> list[_Token]:
@@ -419,7 +449,9 @@ class TurkishNameRecognizer(EntityRecognizer):
             if kind == "cue" and m.group("cue").startswith("adim"):
                 if not _ADIM_BEFORE.search(folded[max(0, m.start() - 40) : m.end()]):
                     continue  # "adım" as "step"
-            strong = (kind == "cue" and bool(_STRONG_CUES.search(m.group("cue")))) or kind == "honorific"
+            # a role as a form field, "Veli: Aram Kalaycıyan", "Applicant: Ece Naz Karaman"
+            field = kind == "role" and ":" in m.group(0)[m.end("role") - m.start() :]
+            strong = (kind == "cue" and bool(_STRONG_CUES.search(m.group("cue")))) or kind == "honorific" or field
             honorific = m.group("honorific") or ""
             allow_lower = strong or kind in ("ben", "kin", "role") or honorific.endswith((".", "sayin"))
             captured = self._capture(text, tokens, first.index, +1, allow_lower, strong)
@@ -433,10 +465,13 @@ class TurkishNameRecognizer(EntityRecognizer):
                     captured.pop()
                 if len(captured) < 2 or not captured[-1].info.surname:
                     continue
+                if kind == "role" and captured[0].info is None and captured[-1].info.ambiguity is not None:
+                    continue  # "müşteri dün kara para ...": a word, then a surname that is a word too
             ends_phrase = captured[-1].suffix or _AFTER_ENDS_PHRASE.match(folded[captured[-1].end :][:40])
             if kind == "role" and not (
                 captured[-1].info is not None and captured[-1].info.surname
                 or (len(captured) > 1 and captured[0].info is not None and captured[0].info.given)
+                or (len(captured) > 1 and not _is_lower(captured[0]) and self._role_names_person(m, captured))
             ):
                 continue  # "Yetkili Servis", "ortağımız Anadolu": a role names a person with a name
             if kind in ("greeting", "ben") and not (ends_phrase and len(captured) <= 3 - (kind == "greeting")):
@@ -459,7 +494,107 @@ class TurkishNameRecognizer(EntityRecognizer):
         spans.extend(self._unknown_given_known_surname(text, tokens))
         spans.extend(self._known_given_unknown_surname(text, tokens))
         spans.extend(self._standalone_names(text, tokens))
+        spans.extend(self._signature(text))
+        spans.extend(self._foreign_pairs(text, tokens))
+        spans.extend(self._framed_names(text))
         return spans
+
+    def _framed_names(self, text: str) -> list[_Span]:
+        """Rule 11: a name its frame gives away [0.75] - two or three capitalised words before an
+        age between commas or a "who" ("Ottoline Pargeter, 54, a ...", "Saoirse Ni-Bhriain, who
+        ..."), or in brackets after an account
+        number with a particle ("(Anke van Houten)", "(Ana da Silva)"): no common word,
+        function word or organisation among them; in brackets one must be a known name."""
+        spans = []
+        for m in _NAME_BEFORE_AGE.finditer(text):
+            words = m.group(1).split()
+            if all(self._name_word(w, strict=True)[0] for w in words):
+                spans.append(_Span(m.start(1), m.end(1), SCORE_FULL_NAME_AMBIGUOUS, "name_age"))
+        for m in _PARTICLE_NAME_IN_BRACKETS.finditer(text):
+            words = [w for w in m.group(1).split() if w not in _NAME_PARTICLES]
+            judged = [self._name_word(w) for w in words]
+            if all(ok for ok, _ in judged) and any(known for _, known in judged):
+                spans.append(_Span(m.start(1), m.end(1), SCORE_FULL_NAME_AMBIGUOUS, "parenthesised_name"))
+        return spans
+
+    def _name_word(self, word: str, strict: bool = False) -> tuple[bool, bool]:
+        """(can be a name word, is a known name) for a word that may hold a hyphen ("Min-jun");
+        ``strict``: a gazetteer name that is also a common word, place or brand is no name word."""
+        known = False
+        for part in word.split("-"):
+            folded = fold(tr_lower(part))
+            if len(part) < 2 or self._not_names.is_function_word(folded):
+                return False, False
+            info = self._gazetteer.lookup(tr_lower(part))
+            if (info is None or strict) and (
+                folded in self._not_names.lexical
+                or folded.startswith(_ORGANISATION_PREFIXES)
+                or folded in _ORGANISATION_WORDS
+            ):
+                return False, False
+            known = known or (info is not None and info.ambiguity is None) or folded in self._foreign
+        return True, known
+
+    def _signature(self, text: str) -> list[_Span]:
+        """Rule 9: a name signed after a dash at the end of a message, "... - Harun Koçyiğit",
+        "... – Min-jun Fraser", "... - shona, Dundee" [0.75]: one to three words, capitalised
+        (or one lower-case word), no common word, function word or organisation among them, at
+        least one a known name (the gazetteer's unambiguous names or another language's)."""
+        m = _SIGNATURE.search(text)
+        if not m:
+            return []
+        words = m.group(1).split()
+        lower = all(w.islower() for w in words)
+        if lower and len(words) > 1:
+            return []
+        if not lower and not all(w[0].isupper() and (len(w) < 2 or not w[1:].isupper() or w.isupper()) for w in words):
+            return []
+        judged = [self._name_word(w) for w in words]
+        if not all(ok for ok, _ in judged) or not any(known for _, known in judged):
+            return []
+        return [_Span(m.start(1), m.end(1), SCORE_FULL_NAME_AMBIGUOUS, "signature")]
+
+    def _foreign_pairs(self, text: str, tokens: list[_Token]) -> list[_Span]:
+        """Rule 10: a given name of another language and a capitalised word that ends the name
+        ("with Rupert Ashdown's", "under Conrad Hale -", "I, Agnieszka Quigley,") [0.75]:
+        the second word a known surname, or followed by a possessive, a comma or a bracket; neither
+        word a common word, a function word, an organisation; not in a Title-Case heading."""
+        spans = []
+        for k, first in enumerate(tokens[:-1]):
+            second = tokens[k + 1]
+            if (
+                first.info is not None
+                or first.suffix
+                or second.is_suffix
+                or len(first.text) < 3
+                or len(second.text) < 3
+                or _shape(first.text) != "title"
+                or _shape(second.text) != "title"
+                or fold(first.lower) not in self._foreign
+                or not _spaces_only(text[first.end : second.start])
+            ):
+                continue
+            ok, _ = self._name_word(first.text)
+            ok2, _ = self._name_word(second.text)
+            if not (ok and ok2):
+                continue
+            ends = bool(_PAIR_ENDS.match(text, second.end))
+            if not (fold(second.lower) in self._foreign or ends):
+                continue
+            run = [first, second]
+            if self._in_title_or_caps_context(text, tokens, run) or self._not_a_person_here(text, tokens, run):
+                continue
+            if self._sentence_initial(text, first) and not ends:
+                continue
+            spans.append(_Span(first.start, second.end, SCORE_FULL_NAME_AMBIGUOUS, "foreign_pair"))
+        return spans
+
+    def _role_names_person(self, m: re.Match, captured: list[_Token]) -> bool:
+        """Two or three capitalised non-words after a role: a form field ("Veli: Aram Kalaycıyan")
+        or a word among them that is a name in another language ("Nurse Aminata Traore")."""
+        if ":" in m.group(0)[m.end("role") - m.start() :]:
+            return True
+        return any(fold(t.lower) in self._foreign for t in captured)
 
     def _unknown_given_known_surname(self, text: str, tokens: list[_Token]) -> list[_Span]:
         """"... muhasebesinden Pirahmet Çalışkan." - an unknown capitalised word before a surname."""
@@ -735,6 +870,49 @@ def _is_lower(token: _Token) -> bool:
 
 def _spaces_only(gap: str) -> bool:
     return bool(gap) and gap.strip(" \t\u00a0") == ""
+
+
+# Rule 9: "... - Harun Koçyiğit", "... — Min-jun Fraser", "... - shona, Dundee" at the very end.
+_SIGNATURE_WORD = r"[^\W\d_]+(?:-[^\W\d_]+)?"
+_SIGNATURE = re.compile(
+    rf"(?:^|\s)[-–—~][ \t]*({_SIGNATURE_WORD}(?:[ \t]+{_SIGNATURE_WORD}){{0,2}})"
+    rf"[ \t]*(?:,[ \t]*[^\W\d_]+(?:[ \t]+[^\W\d_]+)?)?[ \t.!]*$"
+)
+# Rule 10: the name ends at a possessive, a comma, a bracket, a dash or the text's end.
+_PAIR_ENDS = re.compile(r"['’]s\b|[ \t]*(?:[,)]|[ \t][-–—][ \t]|$)")
+
+# Rule 11 frames.
+_TITLE_WORD = r"[A-ZÇĞİÖŞÜ][a-zçğıöşü]+(?:-[A-ZÇĞİÖŞÜ][a-zçğıöşü]+)?"
+_NAME_BEFORE_AGE = re.compile(rf"(?<![\w-])({_TITLE_WORD}(?:[ \t]+{_TITLE_WORD}){{1,2}}),[ \t]*(?:\d{{1,2}},|aged[ \t]+\d|who[ \t])")
+_NAME_PARTICLES = frozenset("de da di do dos das del della van von der den ter le la du bin ibn al el".split())
+_PARTICLE = "|".join(sorted(_NAME_PARTICLES))
+_PARTICLE_NAME_IN_BRACKETS = re.compile(
+    rf"\d[ \t]*\([ \t]*({_TITLE_WORD}(?:[ \t]+(?:{_PARTICLE})){{1,2}}[ \t]+{_TITLE_WORD})[ \t]*\)"
+)
+
+_UPPER = "A-ZÇĞİÖŞÜ"
+_LOWER = "a-zçğıöşü"
+# "K. Dinçer", "A. B. Korkmaz": initials right before a name; "Ayşe K.", "Mehmet T." one after it;
+# "Adeyemi-Hart", "Anne-Sophie": the other half of a hyphenated name.
+_INITIALS_BEFORE = re.compile(rf"(?:^|(?<=[\s(:,]))(?:[{_UPPER}]\.[ \t]?)+[ \t]?$")
+_INITIAL_AFTER = re.compile(rf"[ \t][{_UPPER}]\.(?![^\W\d_])")
+_HYPHEN_BEFORE = re.compile(rf"(?:^|(?<=[^\w-]))[{_UPPER}][{_LOWER}]+-$")
+_HYPHEN_AFTER = re.compile(rf"-[{_UPPER}][{_LOWER}]+(?![\w-])")
+
+
+def _with_initials(text: str, span: _Span) -> _Span:
+    """The span grown over adjacent initials and the other half of a hyphenated name."""
+    start, end = span.start, span.end
+    window = text[max(0, start - 12) : start]
+    m = _INITIALS_BEFORE.search(window) or _HYPHEN_BEFORE.search(window)
+    if m:
+        start -= len(window) - m.start()
+    m = _INITIAL_AFTER.match(text, end) or _HYPHEN_AFTER.match(text, end)
+    if m:
+        end = m.end()
+    if (start, end) == (span.start, span.end):
+        return span
+    return _Span(start, end, span.score, span.rule)
 
 
 def _merge(spans: list[_Span]) -> list[_Span]:

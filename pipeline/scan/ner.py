@@ -4,6 +4,7 @@
 :func:`refine_span`, applied to every entity the English model reports:
 
 * a possessive ``'s`` is not part of a name ("Ayla Demirtaş's" → "Ayla Demirtaş");
+* a person's name goes on over a hyphen the model stopped at ("Adeyemi" → "Adeyemi-Hart");
 * a leading article is not part of a place or an organisation ("the United States");
 * a DATE_TIME without a digit is dropped: "next week", "this month" and "a couple of
   months" identify no one, while "12 March 1985" or "2006-04-07" may;
@@ -16,6 +17,8 @@
 
 >>> refine_span("PERSON", "I love Ayla Demirtaş's songs", 7, 22)
 (7, 20)
+>>> refine_span("PERSON", "Dear Mr Adeyemi-Hart,", 8, 15)
+(8, 20)
 >>> refine_span("LOCATION", "I moved to the United States", 11, 28)
 (15, 28)
 >>> refine_span("DATE_TIME", "see you next week", 8, 17) is None
@@ -38,6 +41,7 @@ from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 _POSSESSIVE = re.compile(r"(?:['’]s|['’])$")
 _ARTICLE = re.compile(r"^(?:the|The|THE)\s+")
 _DIGIT = re.compile(r"\d")
+_HYPHEN_HALF = re.compile(r"-[A-Z][a-z]+(?![\w-])")
 _NAME_TYPES = {"PERSON", "ORGANIZATION", "LOCATION", "NRP"}
 # Digits and the separators people put between them, nothing else.
 _DIGITS_AND_SEPARATORS = re.compile(r"[\d\s.,:/\-+()]+")
@@ -89,6 +93,10 @@ def refine_span(entity_type: str, text: str, start: int, end: int) -> tuple[int,
         possessive = _POSSESSIVE.search(value)
         if possessive:
             end -= len(possessive.group())
+        if entity_type == "PERSON":  # "Mr Adeyemi-Hart": the model may stop at the hyphen
+            hyphen = _HYPHEN_HALF.match(text, end)
+            if hyphen:
+                end = hyphen.end()
         if entity_type in ("LOCATION", "ORGANIZATION"):
             article = _ARTICLE.match(text[start:end])
             if article:
