@@ -531,9 +531,10 @@ def test_register_cases_cover_both_languages(kind):
 
 
 def test_record_subject_named_by_spacy_attributes_the_cue(recognizer):
-    text = "Employee Sarah Collins: union dues deduction $38.50 per pay period."
-    assert findings(recognizer, text) == []  # an English full name needs spaCy's entities
-    person = SimpleNamespace(label_="PERSON", start_char=9, end_char=22)
+    # a name in none of our lists (the name recognizer now knows common English names)
+    text = "Employee Brannoc Quillfeather: union dues deduction $38.50 per pay period."
+    assert findings(recognizer, text) == []  # such a name needs spaCy's entities
+    person = SimpleNamespace(label_="PERSON", start_char=9, end_char=29)
     found = findings(recognizer, text, nlp_artifacts=SimpleNamespace(entities=[person]))
     assert found == [("union dues", "UNION_MEMBERSHIP")]
 
@@ -672,3 +673,95 @@ def test_register_look_alike_second_set_is_not_a_finding(recognizer, kind, sente
 def test_colloquial_prison_idiom_without_a_cue(recognizer):
     assert findings(recognizer, 'Ağabeyim hırsızlıktan içeri girip çıktı, şimdi düzgün.') != []
 
+
+
+# --------------------------------------------------------------------------------------
+# Vocabulary from special_vocab_extra.yaml and the attribution patterns added with it.
+# Each: (sentence, category that must be found). Own sentences, not from any evaluation set.
+EXTRA_POSITIVES = [
+    # vocabulary, attributed by the existing rules
+    ("Komşum Selim swinger kulübüne üye olduğunu anlattı.", "SEXUAL_LIFE"),
+    ("My husband had an extramarital relationship last year.", "SEXUAL_LIFE"),
+    ("I take PrEP every day and need a refill before my trip.", "HEALTH"),
+    ("Kız kardeşim geçen ay rinoplasti oldu.", "HEALTH"),
+    ("My aunt wears a tichel every day at work.", "ATTIRE"),
+    ("Babam takke ile işe gidiyor.", "ATTIRE"),
+    ("My grandmother is Māori and we visit the marae every summer.", "ETHNIC_ORIGIN"),
+    ("Dedem ahıskalıydı, sürgünü hep anlatırdı.", "ETHNIC_ORIGIN"),
+    ("I did not consent to my facial geometry being stored.", "BIOMETRIC"),
+    ("Ses biyometrisi kaydımı silmenizi istiyorum.", "BIOMETRIC"),
+    ("Babalık testi sonucum pozitif çıktı.", "GENETIC"),
+    ("Ben hümanistim, dini nikah istemiyorum.", "PHILOSOPHICAL_BELIEF"),
+    ("I'm an antinatalist and my parents hate it.", "PHILOSOPHICAL_BELIEF"),
+    ("I'm a Quaker so I won't swear the oath.", "RELIGION"),
+    ("Ben Süryaniyim, pazar ayinine gidiyorum.", "RELIGION"),
+    ("Sosyal demokratım, seçimde de öyle oy verdim.", "POLITICAL_OPINION"),
+    ("Ağabeyim müebbet aldı, on yıldır içeride.", "CRIMINAL_RECORD"),
+    ("Amcam geçen yıl şartlı tahliye edildi.", "CRIMINAL_RECORD"),
+    ("My brother was jailed in 2019 and is out on licence now.", "CRIMINAL_RECORD"),
+    ("My dad is Ghanaian and my mum is mixed race.", "ETHNIC_ORIGIN"),
+    # rule 2: a strong first-person ending wherever it stands in the next words
+    ("Ramazanda oruç tutuyorum abi, yemeğe gelemem.", "RELIGION"),
+    ("Kürt bir aileden geliyorum, dedem Mardinli.", "ETHNIC_ORIGIN"),
+    # rule 2: nominalised first person right after the cue
+    ("Talasemi taşıyıcısı olduğumu evlilik öncesi testte öğrendim.", "GENETIC"),
+    # rule 1: a membership word after the cue: "mensubuyuz"
+    ("Süryani Ortodoks Kilisesi mensubuyuz, bayramda izin istiyoruz.", "RELIGION"),
+    # second person to a named reader ("Sayın X", "X Bey/Hanım")
+    ("Sayın Deniz Karaca, Tez-Koop-İş üyeliğiniz onaylanmıştır.", "UNION_MEMBERSHIP"),
+    ("Sayın Ozan Er, test sonucunuza göre BRCA1 mutasyonu taşımaktasınız.", "GENETIC"),
+    # a party name after a first name is not a person's name ("Zafer" is a given name)
+    ("Ben Zafer Partisi üyesiyim.", "POLITICAL_OPINION"),
+    # "X Bey/Hanım" names a person
+    ("Nurten Hanım diyabet hastası, şekerli ikram etmeyelim.", "HEALTH"),
+    # "asked if" is an indirect question, not a hypothetical
+    ("Fatima Malik asked if she could wear her hijab with the uniform.", "ATTIRE"),
+    # English first person read in any clause ("Proud ... member since my ...")
+    ("Proud UNISON member since my first shift.", "UNION_MEMBERSHIP"),
+    # English "joined (the) <union/party>"
+    ("joined the GMB after the layoffs, best decision.", "UNION_MEMBERSHIP"),
+    # "işe" (to work) is not the conditional "ise"
+    ("Annem başörtüsüyle işe gidiyor.", "ATTIRE"),
+    # forms and service notes name their subject: "Müşteri Ad Soyad", "Ad Soyad:"
+    ("Müşteri Kemal Uysal faiz haram olduğu için dini inancı gereği katılım hesabı istedi.", "RELIGION"),
+    ("Ad Soyad: Leyla Önal\nSağlık durumu: epilepsi", "HEALTH"),
+    # news: "Full Name, 54, ..." is a record's subject
+    ("Gareth Pryce, 61, a longtime Labour Party activist, spoke at the rally.", "POLITICAL_OPINION"),
+]
+
+EXTRA_NEGATIVES = [
+    "Swinger kulüpleri hakkında bir belgesel izledim.",
+    "The clinic's PrEP campaign starts next month.",
+    "Rinoplasti fiyatları bu yıl arttı.",
+    "Biyometri alanında yeni bir yüksek lisans programı açıldı.",
+    "Paternity test kits are sold in most pharmacies.",
+    "Hümanist felsefe Rönesans'ta doğdu.",
+    "Sosyal demokrat partiler Avrupa'da oy kaybediyor.",
+    "Methodist churches in Wales are closing.",
+    "Eğer oruç tutarsanız bol su için.",
+    "If you wear a hijab, the pool allows swim hijabs.",
+    "Customers asked how Islamic mortgages work.",
+    "Sayın yetkili, sendika üyeliği hakkında bilgi almak istiyorum.",
+    "Ahıska Türkleri hakkında bir kitap okuyorum.",
+    "Kara kedi yolun karşısına geçti.",
+    "Zafer Bey toplantıya geç kaldı.",
+    "Heritage sites across Europe reopened.",
+    "Diyabet ise dünyada hızla artıyor.",
+    "The Ethiopian restaurant near the station has closed.",
+    "Şartlı tahliye düzenlemesi Meclis'te görüşülüyor.",
+]
+
+
+@pytest.mark.parametrize("sentence, category", EXTRA_POSITIVES)
+def test_extra_vocabulary_and_attribution_is_found(recognizer, sentence, category):
+    assert category in [c for _, c in findings(recognizer, sentence)], sentence
+
+
+@pytest.mark.parametrize("sentence", EXTRA_NEGATIVES)
+def test_extra_vocabulary_look_alike_is_not_a_finding(recognizer, sentence):
+    assert findings(recognizer, sentence) == [], sentence
+
+
+def test_extra_vocabulary_file_is_read():
+    phrases = {c.phrase for c in load_cues()}
+    assert {"swinger*", "hümanist*", "biyometri*", "ahıska*", "adventist*"} <= phrases

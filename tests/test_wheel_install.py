@@ -31,6 +31,8 @@ PACKAGE_DATA = (
     "pipeline/lexicons/special_categories.yaml",
     "pipeline/lexicons/special_clinical.yaml",
     "pipeline/lexicons/special_unions.yaml",
+    "pipeline/lexicons/special_vocab_extra.yaml",
+    "pipeline/lexicons/foreign_names.txt",
     "pipeline/lexicons/tr_provinces.txt",
 )
 

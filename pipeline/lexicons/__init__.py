@@ -15,6 +15,7 @@
 | ``special_categories.yaml`` | KVKK Art. 6 / GDPR Art. 9 cue phrases per category | special |
 | ``special_clinical.yaml`` | drugs, diagnoses, procedures, lab tests, gene symbols (sources in its header) | special |
 | ``special_unions.yaml`` | union names and payroll wording (sources in its header) | special |
+| ``special_vocab_extra.yaml`` | general vocabulary for every category (sources in its header) | special |
 
 The gazetteer built from them and ayikla's lists is :mod:`pipeline.lexicons.gazetteer`.
 

@@ -35,15 +35,25 @@ vocabulary (drug INNs, diagnoses, procedures, lab tests, gene symbols) and trade
    bilgi istiyorum").
    A religious cue followed by leave asked in the first person also holds ("cuma namazı
    için izin talep ediyorum").
+   An unambiguous first-person ending ("-iyorum", "-iyom", "-acağım", "-mişim") holds
+   wherever it stands in the next four words ("oruç tutuyorum hocam"), and so does a
+   nominalised first person right after the cue ("taşıyıcısı olduğumu").
+2b. ``second_person_addressed`` [0.8] — in Turkish, the cue or one of the next three words is
+   second person formal ("üyeliğiniz", "taşımaktasınız") and the text before the cue addresses
+   a named reader ("Sayın Ayşe Kaya", "Ali Bey", "Dear Ms Lee").
 3. ``third_person_verb`` [0.85] — the cue is the complement of a verb that needs a person:
    "kanser oldu", "diyabet çıktı", "kanser teşhisi kondu", "hüküm giydi", "epilepsisi var".
+   In English, a union, party or faith right after "joined (the)" also holds.
 4. ``person_reference`` [0.8] — within ten words in the clause: a first-person pronoun
    ("ben", "bende", "benim"), a kinship or care word with a possessive ("annem", "eşimin",
    "oğlu", "hastam", "ailem"), "kendisi", a payroll or membership word with a first-person
    possessive ("bordromda", "maaşımdan", "aidatım"); in an English clause
-   I/my/me/he/she/his/her, "our son", or "As a (practising) ..." before the cue.
+   I/my/me/he/she/his/her, "our son", or "As a (practising) ..." before the cue. "my", "me", "i" count
+   in a clause of any language (none is a Turkish word).
 5. ``named_person`` [0.8] — a person name in the clause (:class:`TurkishNameRecognizer`,
-   and spaCy PERSON entities when the analyzer passes its NLP artifacts).
+   "X Bey/Hanım", and spaCy PERSON entities when the analyzer passes its NLP artifacts).
+   Record subjects (rule 1b) also include form and service-note labels ("Ad Soyad:",
+   "Müşteri", "Applicant") with a name, and "Full Name, 54," in news and notes.
 
 A clause ends at . ! ? ; or a line break; at most fifteen words either side of the cue are
 read, so analysis stays linear in the text.
@@ -51,8 +61,10 @@ read, so analysis stays linear in the text.
 Blocked: a cue that names a topic, not a condition — followed by "hakkında", "ile ilgili",
 "istatistikleri", "taraması", "bölümü", "hastaları", "derneği", "giyim", an address word
 ("Cami Sk.") (or preceded by English "about") — unless rule 1 holds ("diyabetim hakkında"
-is still personal); a capitalised cue inside a person's name ("Prof. Dr. Oruç Kılıç");
-and, in hypothetical clauses ("eğer", "ise", "-sa/-se", "if"), rules 3-5. Cues of one
+is still personal); a capitalised cue inside a person's name ("Prof. Dr. Oruç Kılıç"),
+unless the cue ends in an organisation noun ("Zafer Partisi");
+and, in hypothetical clauses ("eğer", "ise", "-sa/-se", "if"; not "asked if", not "işe"),
+rules 3-5. Cues of one
 category side by side become one finding ("Aşkenaz Yahudisi kökenliyim").
 
 Known limits: a pronoun in the clause attributes any cue ("Ben diyabet üzerine tez
@@ -81,7 +93,7 @@ from pipeline.text import APOSTROPHES, tr_lower
 
 CUE_FILE = "special_categories.yaml"
 # Vocabularies read with it (same syntax); each names its sources in its header.
-EXTRA_CUE_FILES = ("special_clinical.yaml", "special_unions.yaml")
+EXTRA_CUE_FILES = ("special_clinical.yaml", "special_unions.yaml", "special_vocab_extra.yaml")
 
 SCORE_SELF = 0.9
 SCORE_VERB = 0.85
@@ -260,13 +272,15 @@ _TOPIC_AFTER = tuple(
     "clinic center centre unit foundation association patients cases specialist charity program "
     "policy service coverage giyim moda kategori urun magaza koleksiyon yakin karsi arkasi civar sokag "
     "cadde mahalle durag bina near opposite street road building deri menu secenek yemek tarif "
-    "product option food leather recipe restaurant cihaz fiyat stok price device hall headquarter".split()
+    "product option food leather recipe restaurant cihaz fiyat stok price device hall headquarter mortgage "
+    "finance banking".split()
 )
 _PREPOSITIONS = frozenset("for at with in of from by to on".split())
 _TOPIC_AFTER_EXACT = frozenset("sk sok cd cad mah mh apt".split())  # "Cami Sk. No: 48" is an address
 _TOPIC_BEFORE = frozenset({"about", "regarding", "concerning"})
 _AS_A = re.compile(r"\b(?:as|being)\s+an?\b(?:\s+\w+)?$")
-_HYPOTHETICAL_WORDS = frozenset({"eger", "ise", "sayet", "diyelim", "if", "unless", "whether"})
+_HYPOTHETICAL_WORDS = frozenset({"eger", "sayet", "diyelim", "if", "unless", "whether"})  # on fold()-ed words
+_HYPOTHETICAL_ISE = "ise"  # on the tr_lower-ed word: folded "işe" (to work) would read as "ise" (if)
 # On tr_lower-ed words: folded "ayse" (Ayşe) would look like "-yse" (hamileyse).
 _HYPOTHETICAL_SUFFIX = re.compile(r"(?:[ıiuü]rs[ae]|[ae]rs[ae]|ys[ae](?:m|n|k|n[ıiuü]z)?|s[ae]yd[ıiuü])$")
 _GENERIC_SUBJECTS = frozenset({"herkes", "insanlar", "kimse", "everyone", "people", "nobody"})
@@ -283,7 +297,7 @@ _KINSHIP = re.compile(
 )
 # A first-person possessive on a payroll or membership word: "bordromda", "maaşımdan", "aidatım".
 _OWN_RECORD = re.compile(
-    r"^(?:bordro|maas|ucret|aidat|kesinti|uyelig|sicil|kayd|dosya|sozlesme)(?:[iu]?m(?:[iu]z)?)" + _CASE + "$"
+    r"^(?:bordro|maas|ucret|aidat|kesinti|uyelig|sicil|kayd|dosya|sozlesme|sonuc|rapor|tahlil)(?:[iu]?m(?:[iu]z)?)" + _CASE + "$"
 )
 # Asking for leave for a practice reveals it: "cuma namazı için izin talep ediyorum".
 _LEAVE_WORDS = ("izin", "izn")
@@ -294,7 +308,10 @@ _LEAVE_WORDS = ("izin", "izn")
 _UP, _LOW = "A-ZÇĞİÖŞÜ", "a-zçğıöşü"
 _ROLE = (
     r"(?:Hasta|HASTA|hasta|Hst|Pt|PT|pt|Patient|PATIENT|patient|Sanık|SANIK|sanık|Şüpheli|şüpheli|Hükümlü|"
-    r"hükümlü|Tutuklu|Defendant|defendant|Personel|personel|Çalışan|Employee|Danışan|danışan)"
+    r"hükümlü|Tutuklu|Defendant|defendant|Personel|personel|Çalışan|Employee|Danışan|danışan|"
+    # forms and service notes name their subject too: "Ad Soyad: Ayşe Kaya", "Müşteri Ali Demir"
+    r"Ad Soyad|Adı Soyadı|Ad Soyadı|AD SOYAD|Ad(?=\s*:)|Müşteri|müşteri|Customer|customer|Applicant|applicant|"
+    r"Başvuran|Aday|Öğrenci|Veli|Client|client)"
 )
 _AGE = r"\(?\s*\d{1,3}\s*(?:y\b|yo\b|y/o|yaş|yas\b|years?[- ]old|-year-old|[EKMF]\b|\)|,)"
 _AGE_UNIT = re.compile(r"\d\s*[^\W\d_]")  # "54 y", "44F", "47 yaş": not a bare "25,"
@@ -302,8 +319,12 @@ _SUBJECT_NAME = rf"(?:[{_UP}]\.\s?[{_UP}]\.|[{_UP}][{_LOW}]+(?:\s+[{_UP}](?:[{_L
 _ROLE_SUBJECT = re.compile(
     rf"\b{_ROLE}\b\.?\s*(?:adı\s*)?:?\s*(?P<name>{_SUBJECT_NAME})?\s*,?\s*(?P<age>{_AGE})?"
 )
-_NAMED_AGE = re.compile(rf"\b(?:[{_UP}]\.\s?[{_UP}]\.|[{_UP}][{_LOW}]+\s+[{_UP}]\.)\s*,?\s*{_AGE}")
-_MAY_HOLD_SUBJECT = re.compile(rf"{_ROLE}|[{_UP}]\.")  # a quick pass before the full patterns
+_NAMED_AGE = re.compile(
+    rf"\b(?:[{_UP}]\.\s?[{_UP}]\.|[{_UP}][{_LOW}]+\s+[{_UP}]\.)\s*,?\s*{_AGE}"
+    # news and notes: "Rhodri Penberthy, 54, ..." (a full name, then the age between commas)
+    rf"|\b[{_UP}][{_LOW}]+\s+[{_UP}][{_LOW}]+(?:-[{_UP}][{_LOW}]+)?,\s*\d{{1,3}},"
+)
+_MAY_HOLD_SUBJECT = re.compile(rf"{_ROLE}|[{_UP}]\.|,\s*\d{{1,3}},")  # a quick pass before the full patterns
 _RECORD_REACH = 400  # characters from a record's subject to a cue about them, within a paragraph
 _ENGLISH_STRONG = frozenset(
     "the are was were have had my i with and of to for this that not been be it you we they she he his me our "
@@ -317,6 +338,30 @@ _ENGLISH_KIN = frozenset(
     "grandma grandmother grandfather grandpa aunt uncle cousin".split()
 )
 _ENGLISH_POSSESSIVE = frozenset({"our", "their"})
+# English first person that is no Turkish word: read in a clause of any language ("Proud X member since my ...").
+_ENGLISH_FIRST_ANYWHERE = frozenset({"my", "me", "myself", "i"})
+# "joined the IWGB": a membership verb right before the cue.
+_JOINED = frozenset({"joined", "rejoined"})
+_JOIN_CATEGORIES = frozenset({"UNION_MEMBERSHIP", "POLITICAL_OPINION", "RELIGION"})
+# "asked if she can wear ...": an indirect question, not a hypothetical.
+_ASK_BEFORE_IF = frozenset("ask asks asked asking wonder wonders wondered wondering check checked checking".split())
+# Rule 2 reads these endings as a first-person verb wherever they stand in the next three words
+# ("oruç tutuyorum hocam", "gidiyom"): no Turkish noun ends so.
+_STRONG_FIRST_SINGULAR = re.compile(r"(?:[iu]yor[iu]m|[iu]yom|[ae]c[ae]g[iu]m|m[iu]s[iu]m)$")
+# A nominalised first person right after the cue: "taşıyıcısı olduğumu", "Müslüman olduğumdan".
+_NOMINAL_FIRST = re.compile(r"^ol(?:dug|acag)[iu]m")
+# A membership word after the cue carrying the person: "Türk Metal üyeliğim", "Kilisesi mensubuyuz".
+_MEMBER_TAIL = (("uyelig", 6), ("uye", 3), ("mensub", 6), ("mensup", 6))
+# Second person (formal) addressed to a named reader: "Sayın Ayşe Kaya, ... üyeliğiniz", "Dear Mr Lee".
+_SECOND_PERSON = re.compile(r"(?:[iu]n[iu]z|s[iu]n[iu]z|d[iu]n[iu]z)" + _CASE + "$")
+_ADDRESSED = re.compile(
+    r"(?:\b(?:Sayın|SAYIN|Sn\.|Dear)\s+(?:(?:Mr|Mrs|Ms|Dr|Prof)\.?\s+)?[A-ZÇĞİÖŞÜ]"
+    r"|\b[A-ZÇĞİÖŞÜ][a-zçğıöşü]+\s+(?:Bey|Hanım|Hanim)\b)"
+)
+# "Ekrem Bey", "Ayşe Hanım": a person named by the Turkish honorific.
+_HONORIFIC_NAME = re.compile(r"\b[A-ZÇĞİÖŞÜ][a-zçğıöşü]+(?:\s+[A-ZÇĞİÖŞÜ][a-zçğıöşü]+)?\s+(?:Bey|Hanım|Hanim|Beyefendi|Hanımefendi)\b")
+# A cue that ends in an organisation noun names a body, not a person, even after a first name ("Zafer Partisi").
+_ORG_HEADS = ("parti", "party", "sendika", "union", "kilise", "church", "cemaat", "dernek", "derneg")
 
 _WORD_RE = re.compile(r"[^\W\d_]+")
 _CLAUSE_BREAK = re.compile(r"[.!?;\n]")
@@ -403,7 +448,8 @@ class SpecialCategoryRecognizer(EntityRecognizer):
         found: list[tuple[_Match, str, float]] = []
         for match in _longest_per_category(matches):
             first = tokens[match.first]
-            if first.forms["case"][:1].isupper() and names.covers(first.start, tokens[match.last].end):
+            org = len(match.cue.words) > 1 and tokens[match.last].forms["fold"].startswith(_ORG_HEADS)
+            if not org and first.forms["case"][:1].isupper() and names.covers(first.start, tokens[match.last].end):
                 continue  # "Prof. Dr. Oruç Kılıç", "William Church": part of a name
             verdict = self._attribution(tokens, match, language(match) == "en", names, records)
             if verdict is not None:
@@ -488,8 +534,11 @@ class SpecialCategoryRecognizer(EntityRecognizer):
             return "first_person_suffix", SCORE_SELF
         if match.last + 1 < len(tokens) and _adjacent(last, tokens[match.last + 1]):
             tail = tokens[match.last + 1].forms["fold"] + tokens[match.last + 1].suffix  # "Türk Metal üyeliğim"
-            if tail.startswith("uye") and _SELF_SUFFIX.search(tail, 6 if tail.startswith("uyelig") else 3):
-                return "first_person_suffix", SCORE_SELF
+            for head, n in _MEMBER_TAIL:
+                if tail.startswith(head):
+                    if _SELF_SUFFIX.search(tail, n):
+                        return "first_person_suffix", SCORE_SELF
+                    break
         if records.about_subject(tokens[match.first].start):
             return "record_subject", SCORE_REFERENCE
         if match.cue.record_only:
@@ -502,20 +551,36 @@ class SpecialCategoryRecognizer(EntityRecognizer):
         if _names_a_topic(following) or (before and before[-1] in _TOPIC_BEFORE):
             return None
 
+        if following and _NOMINAL_FIRST.match(following[0].forms["fold"]):
+            return "first_person_verb", SCORE_VERB
         for k, t in enumerate(following[:3]):
             nxt = following[k + 1] if k + 1 < len(following) else None
             in_verb_position = nxt is None or "," in nxt.gap_before or nxt.forms["fold"] in _AFTER_VERB
-            if in_verb_position and _is_first_singular(t.forms["fold"]):
+            word = t.forms["fold"]
+            if (in_verb_position or _STRONG_FIRST_SINGULAR.search(word)) and _is_first_singular(word):
                 return "first_person_verb", SCORE_VERB
+        if len(following) == 4 and _STRONG_FIRST_SINGULAR.search(following[3].forms["fold"]):
+            if _is_first_singular(following[3].forms["fold"]):  # "Ahıska Türkü bir aileden geliyorum"
+                return "first_person_verb", SCORE_VERB
+        if not english and _addressed_in_second_person(names.text, tokens, match, following, whole, stem_len):
+            return "second_person_addressed", SCORE_REFERENCE
         if match.cue.category == "RELIGION" and _asks_leave(clause, match):
             return "first_person_verb", SCORE_VERB
         words = [t.forms["fold"] for t in clause]
-        hypothetical = any(w in _HYPOTHETICAL_WORDS for w in words) or (
+        hypothetical = any(
+            (words[k] in _HYPOTHETICAL_WORDS or t.forms["lower"] == _HYPOTHETICAL_ISE)
+            and not (words[k] == "if" and k and words[k - 1] in _ASK_BEFORE_IF)
+            for k, t in enumerate(clause)
+        ) or (
             not english and any(_HYPOTHETICAL_SUFFIX.search(t.forms["lower"]) for t in clause)
         )
         if hypothetical:
             return None
 
+        if english and match.cue.category in _JOIN_CATEGORIES and (
+            before[-1:] and before[-1] in _JOINED or before[-2:-1] and before[-2] in _JOINED and before[-1] == "the"
+        ):
+            return "third_person_verb", SCORE_VERB
         if not any(w in _GENERIC_SUBJECTS for w in words):
             verb = after[1] if after and after[0] in _DIAGNOSIS_NOUNS and len(after) > 1 else after[0] if after else ""
             if verb in _THIRD_PERSON_VERBS or (
@@ -531,6 +596,8 @@ class SpecialCategoryRecognizer(EntityRecognizer):
         for t in window:
             word = t.forms["fold"]
             if word in _FIRST_PERSON or _KINSHIP.match(word) or (not english and _OWN_RECORD.match(word)):
+                return "person_reference", SCORE_REFERENCE
+            if word in _ENGLISH_FIRST_ANYWHERE and t.forms["case"] != "İ":
                 return "person_reference", SCORE_REFERENCE
             if english and (
                 word in _ENGLISH_PERSON
@@ -610,6 +677,21 @@ def _names_a_topic(following: Sequence[_Token]) -> bool:
     return False
 
 
+def _addressed_in_second_person(
+    text: str, tokens: Sequence[_Token], match: _Match, following: Sequence[_Token], whole: str, stem_len: int
+) -> bool:
+    """"Sayın Cemre Altıntaş, ... homozigot olarak taşımaktasınız": a letter to a named reader.
+
+    The cue word or one of the next three words is second person plural/formal ("üyeliğiniz",
+    "taşımaktasınız"), and the text before the cue addresses a named person.
+    """
+    if not _SECOND_PERSON.search(whole, stem_len) and not any(
+        len(t.forms["fold"]) >= 6 and _SECOND_PERSON.search(t.forms["fold"] + t.suffix) for t in following[:3]
+    ):
+        return False
+    return _ADDRESSED.search(text, 0, tokens[match.first].start) is not None
+
+
 def _asks_leave(clause: Sequence[_Token], match: _Match) -> bool:
     """"Cuma namazı için izin talep ediyorum": leave asked for the practice, by the speaker."""
     following = [t.forms["fold"] for t in clause if t.index > match.last][:7]
@@ -674,6 +756,10 @@ class _LazyNames:
         self._spans: list[tuple[int, int]] | None = None
         self._starts: list[int] = []
 
+    @property
+    def text(self) -> str:
+        return self._text
+
     def any_within(self, start: int, end: int) -> bool:
         spans = self._overlapping(start, end)
         return bool(spans)
@@ -684,6 +770,7 @@ class _LazyNames:
     def _overlapping(self, start: int, end: int) -> list[tuple[int, int]]:
         if self._spans is None:
             spans = [(r.start, r.end) for r in self._recognizer.analyze(self._text, [PERSON])]
+            spans.extend(m.span() for m in _HONORIFIC_NAME.finditer(self._text))  # "Ekrem Bey"
             for ent in getattr(self._nlp_artifacts, "entities", None) or ():
                 if getattr(ent, "label_", "") in ("PERSON", "PER"):
                     spans.append((ent.start_char, ent.end_char))
