@@ -383,17 +383,21 @@ def measure_leakage(root: Path) -> None:
     write_json(root / "reports/eval/leakage_details.json", {"canary": canary_details, "extraction": extraction_details})
 
 
+def edit_doc(doc: dict, path: tuple[str, ...], value) -> None:
+    """Set (or with value=DELETE, remove) the key at ``path`` (one key per level) of a document."""
+    *parents, last = path
+    for part in parents:
+        doc = doc[part]
+    if value is DELETE:
+        del doc[last]
+    else:
+        doc[last] = value
+
+
 def edit_json(path: Path, dotted: str, value) -> None:
     """Set (or with value=DELETE, remove) one dotted key of a JSON report."""
     data = json.loads(path.read_text(encoding="utf-8"))
-    node = data
-    *parents, last = dotted.split(".")
-    for part in parents:
-        node = node[part]
-    if value is DELETE:
-        del node[last]
-    else:
-        node[last] = value
+    edit_doc(data, tuple(dotted.split(".")), value)
     path.write_text(json.dumps(data), encoding="utf-8")
 
 

@@ -23,6 +23,7 @@ from pipeline.reports.evaluate import Benchmarks, Leakage
 from pipeline.reports.scan import ScanSummary
 from pipeline.reports.schemas import REPORTS, schema_text, write_schemas
 from pipeline.reports.train import SeenRecords, TrainSummary
+from test_release_helpers import DELETE, edit_doc
 
 REPO = Path(__file__).resolve().parents[1]
 SCHEMAS = REPO / "docs" / "schemas"
@@ -171,18 +172,6 @@ def test_a_writer_refuses_a_document_its_model_does_not_describe():
 # --- refusals ------------------------------------------------------------------------------
 
 
-DELETE = object()
-
-
-def _edit(doc: dict, path: tuple[str, ...], value) -> None:
-    *parents, last = path
-    for part in parents:
-        doc = doc[part]
-    if value is DELETE:
-        del doc[last]
-    else:
-        doc[last] = value
-
 
 @pytest.mark.parametrize(
     ("name", "path", "value", "problem"),
@@ -208,7 +197,7 @@ def _edit(doc: dict, path: tuple[str, ...], value) -> None:
 def test_a_report_with_a_wrong_missing_or_unknown_key_is_refused(tmp_path, name, path, value, problem):
     model = REPORTS[name]
     doc = _fixtures()[name]
-    _edit(doc, path, value)
+    edit_doc(doc, path, value)
     file = tmp_path / Path(model.FILE).name
     file.write_text(json.dumps(doc), encoding="utf-8")
     with pytest.raises(ReportError) as caught:
