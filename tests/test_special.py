@@ -765,3 +765,57 @@ def test_extra_vocabulary_look_alike_is_not_a_finding(recognizer, sentence):
 def test_extra_vocabulary_file_is_read():
     phrases = {c.phrase for c in load_cues()}
     assert {"swinger*", "hümanist*", "biyometri*", "ahıska*", "adventist*"} <= phrases
+
+
+def test_an_if_after_the_cue_opens_another_clause_in_english(recognizer):
+    # the condition comes first in English: an "if" later in the sentence does not make the cue hypothetical
+    assert findings(recognizer, "I'm the UNISON steward for our ward - if anything goes wrong, call me.") == [
+        ("UNISON", "UNION_MEMBERSHIP")
+    ]
+    assert findings(recognizer, "If I joined UNISON, would the fee come out of my pay?") == []
+
+
+def test_of_a_capitalised_people_origin_states_ethnic_origin(recognizer):
+    """'of ? origin': '?' is any capitalised word, so no list of nationalities is needed."""
+    person = SimpleNamespace(label_="PERSON", start_char=0, end_char=14)
+    text = "Marta Wiśniewa is of Kashubian descent, her manager said."
+    assert findings(recognizer, text, nlp_artifacts=SimpleNamespace(entities=[person])) == [
+        ("of Kashubian descent", "ETHNIC_ORIGIN")
+    ]
+    # lower case is not a people: "a fever of unknown origin"
+    assert all(category != "ETHNIC_ORIGIN" for _, category in findings(recognizer, "My son had a fever of unknown origin."))
+
+
+def test_a_wildcard_needs_a_case_sensitive_phrase_with_a_fixed_first_word(tmp_path):
+    from pipeline.scan.special import CueLexiconError, load_cues
+
+    for cue in ('{cue: "of ? origin"}', '{cue: "? origin", case_sensitive: true}'):
+        path = tmp_path / "cues.yaml"
+        path.write_text("".join(f"{c}:\n  - {cue}\n" for c in SPECIAL_CATEGORIES), encoding="utf-8")
+        with pytest.raises(CueLexiconError, match=r"'\?'"):
+            load_cues(path)
+
+
+def test_a_cue_tagged_alone_as_a_person_is_still_a_cue(recognizer):
+    """An NER that tags "Jew" alone as PERSON does not hide it; a longer name holding a cue still does."""
+    text = "Daniel asked for Friday afternoons off as an observant Jew."
+    jew = text.index("Jew")
+    ents = [SimpleNamespace(label_="PERSON", start_char=0, end_char=6),
+            SimpleNamespace(label_="PERSON", start_char=jew, end_char=jew + 3)]
+    assert ("Jew", "RELIGION") in findings(recognizer, text, nlp_artifacts=SimpleNamespace(entities=ents))
+    text = "Please forward this to William Church, he has diabetes."
+    name = SimpleNamespace(label_="PERSON", start_char=text.index("William"), end_char=text.index(","))
+    assert findings(recognizer, text, nlp_artifacts=SimpleNamespace(entities=[name])) == [("diabetes", "HEALTH")]
+
+
+def test_turkish_first_person_participle_in_the_clause_attributes(recognizer):
+    assert findings(recognizer, "Geçen ay CHP'ye yaptığım bağışın makbuzunu gönderir misiniz?") == [
+        ("CHP", "POLITICAL_OPINION")
+    ]
+    # a verb of knowing or reading is not a disclosure
+    assert findings(recognizer, "Bildiğim kadarıyla diyabet genetik geçiş gösterebiliyor.") == []
+
+
+def test_full_name_with_age_and_sex_names_a_record_subject(recognizer):
+    text = "Kardiyoloji polikliniği - Serdar Yılmazer, 61E.\nAnjiyo sonrası stent takılmış, klopidogrel başlandı."
+    assert {category for _, category in findings(recognizer, text)} == {"HEALTH"}

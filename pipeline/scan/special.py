@@ -111,8 +111,11 @@ class CueWord:
     prefix: bool  # written with a trailing "*": Turkish suffixes may follow
     softened: str | None = None  # stem-final k → ğ before a vowel: "agnostik*" → "agnostiğim"
     infix: bool = False  # written "*ektomi*": the word holds it anywhere ("kolesistektomisi")
+    capital: bool = False  # written "?" in a case-sensitive phrase: any capitalised word ("of ? origin")
 
     def matches(self, token: str) -> bool:
+        if self.capital:
+            return token[:1].isupper()
         if self.infix:
             return self.text in token
         if not self.prefix:
@@ -143,7 +146,14 @@ def _normalise(text: str, form: str) -> str:
 def _parse_words(phrase: str, form: str, where: str) -> tuple[CueWord, ...]:
     words = []
     raws = phrase.split()
-    for raw in raws:
+    for n, raw in enumerate(raws):
+        if raw == "?":
+            if form != "case" or n == 0:
+                raise CueLexiconError(
+                    f"{where}: '?' (any capitalised word) needs case_sensitive: true and a fixed first word: {phrase!r}"
+                )
+            words.append(CueWord("?", False, capital=True))
+            continue
         infix = raw.startswith("*")
         if infix and (len(raws) > 1 or not raw.endswith("*") or len(raw) < 6):
             raise CueLexiconError(f"{where}: an infix cue ('*stem*', 4+ letters) must be one word: {phrase!r}")
@@ -299,6 +309,9 @@ _KINSHIP = re.compile(
 _OWN_RECORD = re.compile(
     r"^(?:bordro|maas|ucret|aidat|kesinti|uyelig|sicil|kayd|dosya|sozlesme|sonuc|rapor|tahlil)(?:[iu]?m(?:[iu]z)?)" + _CASE + "$"
 )
+# A first-person participle in the clause: "CHP il örgütüne yaptığım bağış", "kemoterapi gördüğüm hastane"
+# (not a verb of asking, reading or knowing: "bildiğim kadarıyla", "okuduğum makalede").
+_FIRST_PARTICIPLE = re.compile(r"[dt][iu]g[iu]m" + _CASE + "$")
 # Asking for leave for a practice reveals it: "cuma namazı için izin talep ediyorum".
 _LEAVE_WORDS = ("izin", "izn")
 
@@ -322,9 +335,9 @@ _ROLE_SUBJECT = re.compile(
 _NAMED_AGE = re.compile(
     rf"\b(?:[{_UP}]\.\s?[{_UP}]\.|[{_UP}][{_LOW}]+\s+[{_UP}]\.)\s*,?\s*{_AGE}"
     # news and notes: "Rhodri Penberthy, 54, ..." (a full name, then the age between commas)
-    rf"|\b[{_UP}][{_LOW}]+\s+[{_UP}][{_LOW}]+(?:-[{_UP}][{_LOW}]+)?,\s*\d{{1,3}},"
+    rf"|\b[{_UP}][{_LOW}]+\s+[{_UP}][{_LOW}]+(?:-[{_UP}][{_LOW}]+)?,\s*\d{{1,3}}(?:,|\s?(?:[EKMF]|y|yo|yaş)\b)"
 )
-_MAY_HOLD_SUBJECT = re.compile(rf"{_ROLE}|[{_UP}]\.|,\s*\d{{1,3}},")  # a quick pass before the full patterns
+_MAY_HOLD_SUBJECT = re.compile(rf"{_ROLE}|[{_UP}]\.|,\s*\d{{1,3}}(?:,|\s?[EKMFy])")  # a quick pass before the full patterns
 _RECORD_REACH = 400  # characters from a record's subject to a cue about them, within a paragraph
 _ENGLISH_STRONG = frozenset(
     "the are was were have had my i with and of to for this that not been be it you we they she he his me our "
@@ -449,8 +462,8 @@ class SpecialCategoryRecognizer(EntityRecognizer):
         for match in _longest_per_category(matches):
             first = tokens[match.first]
             org = len(match.cue.words) > 1 and tokens[match.last].forms["fold"].startswith(_ORG_HEADS)
-            if not org and first.forms["case"][:1].isupper() and names.covers(first.start, tokens[match.last].end):
-                continue  # "Prof. Dr. Oruç Kılıç", "William Church": part of a name
+            if not org and first.forms["case"][:1].isupper() and names.covers_longer(first.start, tokens[match.last].end):
+                continue  # "Prof. Dr. Oruç Kılıç", "William Church": part of a longer name (not "Jew" tagged alone)
             verdict = self._attribution(tokens, match, language(match) == "en", names, records)
             if verdict is not None:
                 found.append((match, *verdict))
@@ -570,6 +583,9 @@ class SpecialCategoryRecognizer(EntityRecognizer):
         hypothetical = any(
             (words[k] in _HYPOTHETICAL_WORDS or t.forms["lower"] == _HYPOTHETICAL_ISE)
             and not (words[k] == "if" and k and words[k - 1] in _ASK_BEFORE_IF)
+            # English puts the condition first: "if I had cancer"; an "if" after the cue opens another
+            # clause ("I'm your union rep - if you have worries, ...")
+            and not (english and t.index > match.last)
             for k, t in enumerate(clause)
         ) or (
             not english and any(_HYPOTHETICAL_SUFFIX.search(t.forms["lower"]) for t in clause)
@@ -596,6 +612,8 @@ class SpecialCategoryRecognizer(EntityRecognizer):
         for t in window:
             word = t.forms["fold"]
             if word in _FIRST_PERSON or _KINSHIP.match(word) or (not english and _OWN_RECORD.match(word)):
+                return "person_reference", SCORE_REFERENCE
+            if not english and len(word) >= 6 and _FIRST_PARTICIPLE.search(word) and not word.startswith(_ASKING_VERBS):
                 return "person_reference", SCORE_REFERENCE
             if word in _ENGLISH_FIRST_ANYWHERE and t.forms["case"] != "İ":
                 return "person_reference", SCORE_REFERENCE
@@ -766,6 +784,10 @@ class _LazyNames:
 
     def covers(self, start: int, end: int) -> bool:
         return any(s <= start and end <= e for s, e in self._overlapping(start, end))
+
+    def covers_longer(self, start: int, end: int) -> bool:
+        """A name holds the span and more: the span is part of a name, not a cue an NER tagged alone."""
+        return any(s <= start and end <= e and (s, e) != (start, end) for s, e in self._overlapping(start, end))
 
     def _overlapping(self, start: int, end: int) -> list[tuple[int, int]]:
         if self._spans is None:
