@@ -683,3 +683,10 @@ def test_foreign_names_list_is_folded_lower_case():
     assert len(words) > 5000
     assert all(w == w.lower() for w in words)
     assert {"adrián", "adrian"} <= set(words)
+
+
+def test_lower_case_given_name_with_an_apostrophe_suffix_is_a_name(recognizer):
+    # Turkish puts an apostrophe only after a proper noun, so lower-case chat still marks the names
+    assert person_spans(recognizer, "yarın nesrin'le kahve içiyoruz, oğuz'a da söyle") == ["nesrin", "oğuz"]
+    # an English contraction is no suffix: "can't" is not "Can" (a Turkish given name) + "t"
+    assert person_spans(recognizer, "i can't come today") == []

@@ -1047,3 +1047,13 @@ def test_any_countrys_passport_number_is_found_next_to_a_cue(passport_recognizer
 )
 def test_passport_look_alikes_are_not_found(passport_recognizer, text):
     assert found(passport_recognizer, text) == []
+
+
+def test_a_labelled_number_outside_the_known_plan_is_a_phone(phone_recognizer):
+    """A field label says what the digits are: a possible-length number after "Phone:" counts,
+    even in a range libphonenumber does not list as valid (here the UK's drama range)."""
+    assert found(phone_recognizer, "Name: on file | Phone: +44 7700 900461") == ["+44 7700 900461"]
+    assert found(phone_recognizer, "Cep no: 0533 000 00 00") == ["0533 000 00 00"]
+    # without a label the same digits are not claimed, and a label does not make 3 digits a phone
+    assert found(phone_recognizer, "ref +44 7700 900461 attached") == []
+    assert found(phone_recognizer, "Phone: 123") == []

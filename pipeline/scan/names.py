@@ -39,7 +39,8 @@ spaces, cased alike (Title/UPPER or lower), ending at an apostrophe ("Ayşe'nin"
    and a surname that end the phrase ("hesap sahibi erkan aslan.") [0.75];
 4. a lone capitalised given name that is not ambiguous ("Mehmet aradı") [0.6]; a
    capitalised ambiguous word used as a proper noun mid-sentence with a case suffix
-   ("Umut'a söyledim") when it is ambiguous only as a word, not as a place or brand [0.6].
+   ("Umut'a söyledim") when it is ambiguous only as a word, not as a place or brand [0.6]; and so,
+   in lower-case chat, a given name with an apostrophe suffix ("selin'in", "volkan'la") [0.6].
 
 Rule 5 finds names the gazetteer does not know, from an anchor: forwards after an
 honorific or cue ("Sayın Pirahmet Çalışkan", "Adım Derya Bal") [0.9] or after a greeting,
@@ -422,6 +423,17 @@ class TurkishNameRecognizer(EntityRecognizer):
         return None
 
     def _judge_lowercase(self, run: list[_Token], ends_phrase: bool) -> _Span | None:
+        token = run[0]
+        if (
+            len(run) == 1
+            and token.info.given
+            and token.info.ambiguity in (None, "word")
+            and token.suffix
+            and token.suffix.lower() not in _ENGLISH_CONTRACTIONS
+        ):
+            # Turkish spelling puts an apostrophe only after a proper noun: "selin'in", "volkan'la" in
+            # lower-case chat are names ("selin" is also a word, "of the flood", but never takes an apostrophe)
+            return _Span(token.start, token.end, SCORE_LONE_NAME, "proper_noun_suffix")
         core = 0
         while core < len(run) and run[core].info.ambiguity is None:
             core += 1

@@ -127,6 +127,13 @@ def _is_bare_landline(match: phonenumbers.PhoneNumberMatch) -> bool:
     return phonenumbers.number_type(match.number) not in _MOBILE_TYPES
 
 
+# A phone field label ending right before the number: "Phone: ", "Tel.: ", "Cep no: ", "Mobile number - ".
+_PHONE_LABEL = re.compile(
+    r"(?i)\b(?:tel(?:efon)?|phone|mobile|mob|cell|cep|gsm|fax|faks|whatsapp)\.?"
+    r"(?:\s*(?:no|nr|number|numaras[ıi]))?\.?\s*[:\-–]\s*[+(]?$"
+)
+
+
 class TrPhoneRecognizer(CueRecognizer):
     """Finds valid personal phone numbers with ``phonenumbers``' matcher."""
 
@@ -179,6 +186,8 @@ class TrPhoneRecognizer(CueRecognizer):
                 pieces = split_at_trunk_prefixes(window)
                 if len(pieces) > 1:
                     matches = [m for a, b in pieces for m in self._matches(window[a:b], window_start + a)]
+            if not matches:
+                matches = self._labelled(text, window, window_start)
             for start, end, match, region in matches:
                 if is_public_service_number(match.number):
                     continue
@@ -190,6 +199,20 @@ class TrPhoneRecognizer(CueRecognizer):
                 taken.append((start, end))
                 score = self.SCORE_WITH_CONTEXT if context else self.SCORE
                 yield Detection(start, end, score, f"phonenumbers_{region}", context)
+
+    def _labelled(self, text: str, window: str, offset: int) -> list[tuple[int, int, phonenumbers.PhoneNumberMatch, str]]:
+        """Numbers of a possible length right after a phone field label ("Phone: +44 7700 900318").
+
+        A label says what the digits are, so a number outside the numbering plan as libphonenumber
+        knows it (a new range, a fictional one, an unlisted country plan) is still a phone number.
+        """
+        found = []
+        for region in self.regions:
+            for match in PhoneNumberMatcher(window, region, leniency=Leniency.POSSIBLE):
+                start = offset + match.start
+                if _PHONE_LABEL.search(text, max(0, start - 40), start):
+                    found.append((start, offset + match.end, match, region))
+        return found
 
     def _matches(self, window: str, offset: int) -> list[tuple[int, int, phonenumbers.PhoneNumberMatch, str]]:
         """``(start, end, match, region)`` for every number the matcher finds in ``window``."""
