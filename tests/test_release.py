@@ -506,6 +506,9 @@ def test_the_spot_check_re_measures_with_the_adapter_and_records_it(fresh):
     spot = statement_of(result.bundle)["predicate"]["mahrem_spot_check"]
     assert spot["passed"] and spot["canaries"] and spot["extraction"]
     assert all(abs(c["rank"] - c["reported_rank"]) <= spot["rank_tolerance"] for c in spot["canaries"])
+    # the signed record names extraction targets by their row in the details, never by a keyed fingerprint
+    assert all(set(e) == {"details_row", "entity_type", "greedy_hit", "reported_greedy_hit"} for e in spot["extraction"])
+    assert "fingerprint" not in json.dumps(spot)
 
 
 def test_forged_canary_figures_committed_to_dvc_are_caught_by_the_spot_check(fresh):

@@ -151,13 +151,15 @@ def _extraction(ev: Evidence, scoring: Any, config: Any, details: dict, result: 
             )
             continue
         chosen.append(target)
-        reported.append(row)
+        reported.append((i, row))
     if not chosen:
         return
     greedy_only = config.model_copy(update={"extraction": config.extraction.model_copy(update={"samples": 0})})
     _, spot = extraction_probe(scoring, chosen, greedy_only)
-    for row, again in zip(reported, spot["targets"]):
-        result.extraction.append({"fingerprint": row["fingerprint"], "entity_type": row["entity_type"],
+    for (i, row), again in zip(reported, spot["targets"]):
+        # the row's index in leakage_details.json, not its keyed fingerprint: this list is signed into the
+        # bundle's provenance, and a bundle carries no fingerprint of training data (holdings.py keeps those)
+        result.extraction.append({"details_row": i, "entity_type": row["entity_type"],
                                   "greedy_hit": again["adapter_greedy_hit"],
                                   "reported_greedy_hit": row.get("adapter_greedy_hit")})  # fmt: skip
         if again["adapter_greedy_hit"] != row.get("adapter_greedy_hit"):
