@@ -471,22 +471,40 @@ def forget(
     reference: Annotated[str | None, typer.Option(help="Your ticket/case number (never the value).")] = None,
     which: Annotated[bool, typer.Option("--which", help="Only report where the value occurs; record nothing.")] = False,
     erasure: Annotated[Path, typer.Option(help="The erasure list to append to.")] = Path("policies/erasure.yaml"),
+    registry: Annotated[
+        list[Path] | None,
+        typer.Option("--registry", help="A release registry (the --to of `mahrem release`) to search and mark (repeatable)."),
+    ] = None,
+    bundles: Annotated[
+        Path, typer.Option("--bundles", help="Signed bundles not yet released (signoff's --out), searched by --which.")
+    ] = Path("release"),
+    holdings: Annotated[
+        Path, typer.Option("--holdings", help="The controller's fingerprint sets that signoff keeps per bundle.")
+    ] = Path(".mahrem/holdings"),
 ) -> None:
     """Record an erasure request (GDPR Art. 17, KVKK Art. 7/11) as a fingerprint.
 
     The value itself is never stored: only HMAC-SHA256 under the pseudonym key. The next
     `mahrem anonymize` (dvc repro) drops every record that held it and counts them. With
-    --which, list the scan reports whose data contained it instead.
-    Example: `mahrem forget --type TR_NATIONAL_ID --from-file request-2041.txt --reference DSR-2041`.
+    --registry and --reference, every released version whose train split held the value is
+    marked "affected by erasure request REFERENCE" in REGISTRY/NAME/erasures.jsonl (version,
+    reference, date, key id; never the value). With --which, record nothing: list the scan
+    reports, the released bundles (--registry) and the signed bundles (--bundles) whose
+    training data held it, and whether seen.json shows it was trained on.
+    Example: `mahrem forget --type TR_NATIONAL_ID --from-file request-2041.txt --reference DSR-2041 --registry /srv/models`.
     """
     from pipeline.keys import load_pseudonym_key
     from pipeline.anonymize.erasure import record_request, where_present
     from pipeline.fingerprint import fingerprint
+    from pipeline.release.holdings import mark_erasure, which_bundles
 
     from pipeline import entities as E
 
     if entity_type not in E.ENTITY_TYPES:
         raise ConfigError(f"--type {entity_type!r} is not an entity type; use one of: {', '.join(E.ENTITY_TYPES)}")
+    registries = list(registry or [])
+    if registries and not which and not (reference and reference.strip()):
+        raise ConfigError("--registry: marking releases needs --reference (your ticket/case number); nothing was recorded.")
     values = list(value or [])
     if any(not _is_text(v) for v in values):
         # A shell passes undecodable bytes through as lone surrogates, which cannot be hashed.
@@ -501,8 +519,8 @@ def forget(
         if not _is_text(values[0]):
             raise InputError("the value typed is not valid UTF-8 text. Use --from-file with a UTF-8 file.")
     key = load_pseudonym_key()
+    fps = {fingerprint(key, entity_type, v) for v in values if v.strip()}
     if which:
-        fps = {fingerprint(key, entity_type, v) for v in values}
         files = sorted(Path("reports").rglob("findings.jsonl")) if Path("reports").is_dir() else []
         hits = where_present(fps, files)
         if not any(hits.values()):
@@ -510,7 +528,28 @@ def forget(
         for path, n in hits.items():
             if n:
                 console.print(f"{_p(path)}: {n} record(s) held it", highlight=False)
-        console.print("[dim]Only the scan reports are searched; released bundles are not (yet) indexed by fingerprint.[/]")
+        checked = which_bundles(fps, key.key_id, registries, [bundles], holdings)
+        for hit in checked:
+            kind = "released" if hit.released else "signed, not released"
+            if hit.problem:
+                colour = "bold red" if hit.key_mismatch else "yellow"
+                console.print(f"[{colour}]{_p(hit.label)}[/] ({kind}): {escape(_printable(hit.problem))}",
+                              highlight=False, soft_wrap=True)
+            elif hit.held:
+                trained = (f"trained on in {hit.trained} of them" if hit.trained else
+                           "none of them trained on (seen.json)")
+                console.print(
+                    f"[bold]{_p(hit.label)}[/] ({kind}, {escape(hit.name)} {escape(hit.version)}): holds it — "
+                    f"{hit.records} train-split record(s), {trained}", highlight=False, soft_wrap=True,
+                )
+        holding = sum(1 for h in checked if h.held)
+        console.print(
+            f"forget --which: {holding} of {len(checked)} bundle(s) hold it "
+            f"(searched: {len(registries)} registr{'y' if len(registries) == 1 else 'ies'} given with --registry, "
+            f"and {_p(bundles)}).", highlight=False,
+        )
+        if any(h.key_mismatch for h in checked):
+            raise typer.Exit(1)
         return
     added = record_request(erasure, key, entity_type, values, reference=reference)
     console.print(
@@ -518,6 +557,19 @@ def forget(
         f"({len(values) - len(added)} already there). Run `dvc repro` to re-anonymize without them.",
         highlight=False,
     )
+    if registries:
+        assert reference is not None  # checked above
+        checked = mark_erasure(fps, key.key_id, reference, registries, holdings)
+        for hit in checked:
+            if hit.held:
+                console.print(f"[bold yellow]marked:[/] {_p(hit.label)} holds it — affected by erasure request "
+                              f"{_p(reference)}; withdraw it and release a version trained without it.",
+                              highlight=False, soft_wrap=True)
+            elif hit.problem:
+                console.print(f"[yellow]{_p(hit.label)}[/]: {escape(_printable(hit.problem))}", highlight=False,
+                              soft_wrap=True)
+        console.print(f"forget: {sum(1 for h in checked if h.held)} of {len(checked)} released version(s) marked.",
+                      highlight=False)
 
 
 @_command(rich_help_panel="Tools")
@@ -795,16 +847,34 @@ def release(
     abroad: Annotated[
         bool, typer.Option("--abroad", help="The registry is outside Türkiye (KVKK Art. 9 transfer abroad).")
     ] = False,
+    holdings: Annotated[
+        Path, typer.Option("--holdings", help="The controller's fingerprint sets that signoff keeps per bundle.")
+    ] = Path(".mahrem/holdings"),
+    erasure: Annotated[
+        Path, typer.Option(help="The erasure list (fingerprints) the new version is checked against.")
+    ] = Path("policies/erasure.yaml"),
 ) -> None:
     """Copy a verified bundle into a registry as <to>/<name>/<version>/ — never overwriting.
 
     Refused when the bundle does not verify, the version is already there, --scope is wider
     than the sources allow, or --abroad is given and a source forbids transfer abroad.
+    Warns when earlier versions are marked affected by an erasure request (<to>/<name>/erasures.jsonl),
+    saying whether this version still holds that data (then it is marked too) or not (the request
+    is then settled for new releases).
+    Example: `mahrem release release/mahrem-smollm2-135m-support-0.2.0 --to /srv/models --public-key .mahrem/keys/signing.pub.pem`.
     """
     from pipeline.release import release_bundle
+    from pipeline.release.holdings import find_holdings, release_notes
 
-    target = release_bundle(bundle, to, public_key, scope, abroad=abroad)
+    target = release_bundle(bundle, to, public_key, scope, abroad=abroad, holdings_dir=holdings,
+                            erasure_file=erasure)
     console.print(f"[green]release:[/] {_p(bundle)} → {_p(target)}", highlight=False)
+    if find_holdings(target, holdings) is None:
+        console.print(f"[bold yellow]warning:[/] no holdings record for this bundle in {_p(holdings)}: "
+                      "`mahrem forget --which` will not be able to say whether it holds a person's data.",
+                      highlight=False, soft_wrap=True)
+    for note in release_notes(target):
+        console.print(f"[bold yellow]warning:[/] {escape(_printable(note))}", highlight=False, soft_wrap=True)
 
 
 @_command(rich_help_panel="Release")
@@ -813,20 +883,53 @@ def merge(
     out: Annotated[Path, typer.Option("--out", help="Directory for the merged model.")],
     public_key: Annotated[Path, typer.Option("--public-key", help="The signer's public key (PEM).")],
     base: Annotated[Path, typer.Option(help="The base model directory the bundle was trained on.")] = Path("models/base"),
+    target: Annotated[
+        str,
+        typer.Option(
+            "--target",
+            help="dequantized: merge into the base as training saw it (its linear layers quantized to 4 bits and "
+            "de-quantized back, as bitsandbytes did in training) — the model that was evaluated; original: merge "
+            "into the full-precision weights.",
+        ),
+    ] = "dequantized",
+    holdout: Annotated[
+        Path, typer.Option("--holdout", help="Anonymized holdout (JSONL) the merged model is measured on.")
+    ] = Path("data/anonymized/holdout.jsonl"),
+    n: Annotated[int, typer.Option("--n", min=1, help="Holdout records to measure on (the first usable ones).")] = 32,
     dtype: DtypeOption = "auto",
 ) -> None:
-    """Merge a verified adapter into its base model, for runtimes without PEFT.
+    """Merge a verified adapter into its base model, for runtimes without PEFT; measure it; sign it.
 
-    The bundle is verified first and the base checked against the SHA-256 in its
-    provenance; the merged model is written with its tokenizer and a digest.json.
+    The bundle is verified first and the base checked against the SHA-256 in its provenance.
+    The adapter was trained on the 4-bit base, so the default --target dequantized merges it
+    into exactly those weights (the quantization settings come from the bundle's provenance)
+    and gives the model that was evaluated and gated; --target original uses the full-precision
+    weights. Either way the merged model is compared with the unmerged 4-bit model on --n
+    holdout records (largest logit difference, holdout loss difference), and the figures go into
+    digest.json and provenance.json (an in-toto statement naming the bundle's digest); model.sig
+    signs it all with MAHREM_SIGNING_KEY (else the development key), as signoff signs a bundle.
+    Example: `mahrem merge release/mahrem-smollm2-135m-support-0.1.0 --out models/merged
+    --public-key .mahrem/keys/signing.pub.pem`; check it with
+    `model_signing verify key models/merged --signature models/merged/model.sig --public_key KEY.pub.pem`.
     """
-    from pipeline.release.merge import merge_bundle
+    from pipeline.keys import load_signing_key
+    from pipeline.release.merge import TARGETS, merge_bundle
 
+    if target not in TARGETS:
+        raise ConfigError(f"--target {target!r}: use one of {', '.join(TARGETS)}.")
     check_output_dir(out, "--out")
-    with console.status("merge: verifying, loading, merging"):
-        result = merge_bundle(bundle, public_key, out, base, dtype=dtype)
-    console.print(f"[green]merge:[/] {_p(result.bundle)} + {_p(base)} → {_p(result.out_dir)} ({len(result.files)} files)",
-                  highlight=False)
+    key = load_signing_key()
+    with console.status(f"merge: verifying, loading, merging ({target}), measuring on {n} holdout records, signing"):
+        result = merge_bundle(bundle, public_key, out, base, key=key, dtype=dtype, target=target, holdout=holdout,
+                              n=n)
+    f = result.figures
+    console.print(f"[green]merge:[/] {_p(result.bundle)} + {_p(base)} → {_p(result.out_dir)} "
+                  f"({len(result.files)} model files; target {escape(target)})", highlight=False, soft_wrap=True)
+    console.print(f"  against the unmerged 4-bit model, {f['n']} holdout records ({f['tokens_scored']} tokens): "
+                  f"max |logit difference| {f['max_abs_logit_diff']:.3g}, holdout loss {f['loss_merged']:.4f} vs "
+                  f"{f['loss_unmerged']:.4f} (difference {f['loss_diff']:+.3g})", highlight=False, soft_wrap=True)
+    console.print(f"  signed with key {result.key_id[:16]}…{' (DEVELOPMENT key)' if result.development_key else ''}: "
+                  f"model.sig, provenance.json, digest.json", highlight=False, soft_wrap=True)
 
 
 @_command(rich_help_panel="Release")
@@ -867,11 +970,155 @@ def generate(
     unknown = sorted({n for n in chosen if n is not None} - set(adapters))
     if unknown:
         raise ConfigError(f"--use names {unknown}, but only {sorted(adapters) or 'no adapters'} were given with --adapter.")
+    from pipeline.release.holdings import erasure_warnings
+
+    for name, path in adapters.items():
+        for warning in erasure_warnings(path):  # "affected by erasure request <reference>" (#17)
+            console.print(f"[bold yellow]warning:[/] {escape(name)}: {escape(_printable(warning))}", highlight=False,
+                          soft_wrap=True)
     with console.status("generate: verifying and loading"):
         outputs = run_generate([Request(p, a) for p, a in zip(prompt, chosen)], adapters, public_key, base,
                                max_new_tokens=max_new_tokens, dtype=dtype)
     for name, text in zip(chosen, outputs):
         typer.echo(f"[{name or 'base'}] {text}")
+
+
+@_command(rich_help_panel="Release")
+def serve(
+    public_key: Annotated[Path, typer.Option("--public-key", help="The signer's public key (PEM).")],
+    adapter: Annotated[
+        list[str] | None,
+        typer.Option("--adapter", help="NAME=BUNDLE: a verified bundle served as model NAME (repeatable)."),
+    ] = None,
+    base: Annotated[Path, typer.Option(help="The base model directory the bundles were trained on.")] = Path("models/base"),
+    base_name: Annotated[str, typer.Option("--base-name", help="The model name under which the base alone answers.")] = "base",
+    host: Annotated[str, typer.Option(help="Address to listen on. Keep it local: the API has no authentication.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on (0 = any free port).")] = 8000,
+    max_tokens: Annotated[
+        int, typer.Option("--max-tokens", min=1, help="The most tokens one answer may have; also the default when a request names none.")
+    ] = 512,
+    redact_output: Annotated[
+        bool, typer.Option("--redact-output", help="Pass every answer through the anonymizer (the policy `mahrem redact` uses) before it leaves.")
+    ] = False,
+    policy: Annotated[Path | None, typer.Option(help="Policy for --redact-output (default: params.yaml's policy; without one, the KVKK policy shipped in the package).")] = None,
+    params: ParamsOption = PARAMS_FILE,
+    dtype: DtypeOption = "auto",
+    device: DeviceOption = None,
+) -> None:
+    """Serve the base and verified adapters with the OpenAI chat-completions API, on this machine.
+
+    The base is loaded once and every bundle, verified first, as a named adapter; a request's
+    `model` picks the adapter (--base-name for the base alone). Endpoints: POST
+    /v1/chat/completions, GET /v1/models. One generation at a time; no streaming. The log has
+    one line per request (id, model, token counts, status, latency), never its content.
+    Example: `mahrem serve --adapter support=release/mahrem-smollm2-135m-support-0.1.0
+    --public-key .mahrem/keys/signing.pub.pem`, then any OpenAI client with
+    base_url="http://127.0.0.1:8000/v1" and model="support".
+    """
+    import ipaddress
+    import logging
+    import signal
+    import sys
+
+    from pipeline.release.serve import build_output_guard, open_server
+
+    adapters: dict[str, Path] = {}
+    for item in adapter or []:
+        name, sep, path = item.partition("=")
+        if not sep or not name or not path:
+            raise ConfigError(f"--adapter {item!r}: expected NAME=BUNDLE_DIR, e.g. support=release/x-0.1.0.")
+        if name in adapters:
+            raise ConfigError(f"--adapter {name!r} is given twice; give each adapter its own NAME.")
+        adapters[name] = Path(path)
+    guard = None
+    if redact_output:
+        with console.status("serve: loading the anonymizer for --redact-output"):
+            guard = build_output_guard(policy, params)
+    with console.status("serve: verifying and loading"):
+        server = open_server(adapters, public_key, base, host=host, port=port, base_name=base_name, dtype=dtype,
+                             device=device, max_tokens=max_tokens, guard=guard)
+    try:
+        service = server.service
+        models = service.models
+        for name in service.model_ids:
+            entry = service.model_entry(name)["mahrem"]
+            what = f"adapter {_p(entry['bundle'])}" if entry["kind"] == "adapter" else f"the base model alone ({_p(base)})"
+            console.print(f"  [bold]{_p(name)}[/]: {what}", highlight=False)
+            for warning in entry["warnings"]:
+                console.print(f"  [bold yellow]warning:[/] {_p(name)}: {_p(warning)}", highlight=False, soft_wrap=True)
+        try:
+            local = ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            local = host == "localhost"
+        if not local:
+            console.print(f"[bold yellow]warning:[/] --host {_p(host)} is not a loopback address, and the API has "
+                          "no authentication: anyone who can reach it can use these models.", highlight=False)
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+        logger = logging.getLogger("mahrem.serve")
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        console.print(
+            f"[green]serve:[/] {_p(server.url)} — {len(service.model_ids)} model(s) on {escape(str(models.device))} "
+            f"({models.dtype}){', answers anonymized' if guard else ''}. Ctrl-C stops.", highlight=False,
+        )
+
+        def stop(signum, frame):  # SIGTERM (systemd, docker stop) ends it like Ctrl-C: the verified copies are removed
+            raise KeyboardInterrupt
+
+        previous = signal.signal(signal.SIGTERM, stop)
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            console.print("serve: stopped.")
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+            logger.removeHandler(handler)
+    finally:
+        server.server_close()
+
+
+@_command(name="sweep-report", rich_help_panel="Tools")
+def sweep_report(
+    out: Annotated[Path, typer.Option(help="The HTML page to write (one self-contained file).")] = Path("reports/sweep.html"),
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="The same figures and verdicts as JSON (default: --out with .json).")
+    ] = None,
+    policy: Annotated[Path | None, typer.Option(help="Release policy whose gate rows judge each experiment (default: params signoff.policy).")] = None,
+    all_commits: Annotated[
+        bool, typer.Option("--all-commits", help="Experiments of every commit (`dvc exp show -A`), not only HEAD's.")
+    ] = False,
+    params: ParamsOption = PARAMS_FILE,
+) -> None:
+    """Draw a rank / alpha / quantization sweep of DVC experiments as one page: utility vs privacy vs size.
+
+    Reads the experiments with `dvc exp show --json`, and judges each one with the release
+    gate's own rows (extraction, ×1 canary exposure, membership, general ability, domain gain;
+    policies/release.yaml) on its evaluate reports; the data rows (residual PII, quarantine,
+    legal basis, …) are the same for every experiment and are listed as not judged. Run the
+    sweep first: queue `dvc exp run evaluate -S 'train.lora.r=4,8,16,32'` experiments, then `dvc queue start`
+    (README: choosing rank, alpha and quantization).
+    Example: `mahrem sweep-report --out reports/sweep.html`.
+    """
+    from pipeline.release import SignoffParams
+    from pipeline.release.sweep import build_sweep, write_sweep_report
+
+    json_out = json_out or out.with_suffix(".json")
+    check_output_file(out, "--out")
+    check_output_file(json_out, "--json")
+    if policy is None:
+        policy = Path(load_params("signoff", SignoffParams, params).policy)
+    with console.status("sweep-report: reading the experiments (dvc exp show) and judging each"):
+        sweep = build_sweep(Path.cwd(), policy, all_commits=all_commits)
+    write_sweep_report(sweep, out, json_out)
+    done = sweep.completed()
+    passing = [p for p in done if p.passed]
+    console.print(
+        f"[green]sweep-report:[/] {_p(out)} and {_p(json_out)} — {len(sweep.points)} experiment(s), {len(done)} "
+        f"completed, {len(passing)} pass the {'judged ' if sweep.not_judged_rows else ''}gate rows"
+        f"{': ' + escape(', '.join(p.name for p in passing)) if passing else ''}.",
+        highlight=False, soft_wrap=True,
+    )
 
 
 def main() -> None:  # pragma: no cover - console-script entry point

@@ -12,6 +12,15 @@ key ("x" * 32, a word) makes that a dictionary attack, so :func:`check_pseudonym
 refuses keys that are not hex/base64 of ≥ 16 bytes, hold a run of one character, or have
 too few distinct bytes — the marks of a typed rather than generated key. It cannot prove
 randomness; it catches the keys people type.
+
+A DVC experiment that runs from the queue (queued with ``dvc exp run``, run by ``dvc queue
+start`` or in the foreground) or in a temporary directory runs in a temporary copy of the project under
+``.dvc/tmp/exps/``, which lacks the git-ignored ``.mahrem/keys``. A development key created
+there would give that experiment pseudonyms and fingerprints no other run shares. So, with no
+key in the environment, a process inside such a copy uses the development keys of the project
+the experiment was queued from (the directory above ``.dvc/tmp/exps``, which is also what DVC
+passes its stage commands as ``DVC_ROOT``), and refuses — never creates — when that project has
+none: :func:`experiment_key_dir`.
 """
 
 from __future__ import annotations
@@ -39,6 +48,13 @@ _HEX = re.compile(r"[0-9a-fA-F]+")
 _BASE64 = re.compile(r"[A-Za-z0-9+/]+={0,2}|[A-Za-z0-9_-]+={0,2}")
 
 log = logging.getLogger(__name__)
+# Where DVC runs a queued or temporary-directory experiment: <project>/.dvc/tmp/exps/[celery|standalone/]tmpXXXX
+# (dvc.repo.experiments.utils.EXEC_TMP_DIR under the repository's tmp_dir).
+EXPERIMENT_TMP_PARTS = (".dvc", "tmp", "exps")
+EXPORT_HINT = (
+    f"export {PSEUDONYM_ENV}=<key> (and {SIGNING_ENV}=<path to the PEM private key>) in the shell that runs "
+    "`dvc queue start` (or that runs the queue in the foreground with `dvc exp run`)"
+)
 
 
 class KeyConfigError(Exception):
@@ -81,6 +97,67 @@ def _warn_development(what: str, path: Path) -> None:
         # "I/O operation on closed file"), a terminal that cannot encode the text
         # (UnicodeEncodeError). A bug in this code still raises.
         print(message)
+
+
+def experiment_origin(path: Path | str) -> tuple[Path, Path] | None:
+    """``(project, workspace)`` when ``path`` lies in a DVC experiment's temporary workspace, else None.
+
+    ``project`` is the repository the experiment was queued from (the directory holding the
+    ``.dvc/tmp/exps`` the workspace lies in); ``workspace`` is the temporary copy's root (the
+    nearest directory at or above ``path`` under ``exps/`` that holds its own ``.dvc``).
+
+    >>> experiment_origin("/home/a/proj/.dvc/tmp/exps/celery/tmpab12/.mahrem/keys")
+    (PosixPath('/home/a/proj'), PosixPath('/home/a/proj/.dvc/tmp/exps/celery/tmpab12'))
+    >>> experiment_origin("/home/a/proj/.mahrem/keys") is None
+    True
+    """
+    parts = Path(os.path.abspath(path)).parts
+    n = len(EXPERIMENT_TMP_PARTS)
+    starts = [i for i in range(len(parts) - n) if parts[i : i + n] == EXPERIMENT_TMP_PARTS]
+    if not starts:
+        return None
+    start = starts[-1]  # the innermost, should a project itself lie in another's experiment copy
+    project = Path(*parts[:start])
+    workspace = None
+    for end in range(len(parts), start + n, -1):
+        candidate = Path(*parts[:end])
+        if (candidate / ".dvc").is_dir():
+            workspace = candidate
+            break
+    if workspace is None:  # not (or no longer) on disk: DVC's layout, exps/[celery|standalone/]tmpXXXX
+        below = parts[start + n :]
+        depth = 2 if below and below[0] in {"celery", "standalone"} else 1
+        workspace = Path(*parts[: start + n + depth])
+    return project, workspace
+
+
+def experiment_key_dir(key_dir: Path | str, needed: tuple[str, ...], what: str) -> Path:
+    """The development key directory to use: ``key_dir``, or, inside a DVC experiment's temporary
+    workspace, the same directory of the project the experiment was queued from.
+
+    Inside a workspace it never creates a key: when the project lacks one of ``needed`` it
+    raises :class:`KeyConfigError` saying to export the keys before running the queue.
+    """
+    located = experiment_origin(key_dir)
+    if located is None:
+        return Path(key_dir)
+    project, workspace = located
+    absolute = Path(os.path.abspath(key_dir))
+    try:
+        relative = absolute.relative_to(workspace)
+    except ValueError:
+        relative = DEV_KEY_DIR
+    origin = project / relative
+    missing = [name for name in needed if not (origin / name).is_file()]
+    if missing:
+        raise KeyConfigError(
+            f"this process runs in a DVC experiment's temporary workspace ({workspace}), which lacks the "
+            f"git-ignored {relative}, and the project the experiment was queued from has no development {what} "
+            f"either ({origin / missing[0]} is missing). A key made here would give this experiment pseudonyms "
+            f"and fingerprints no other run shares, so none is made: {EXPORT_HINT}, or run the pipeline once in "
+            f"{project} (`dvc repro`) so that its development keys exist."
+        )
+    return origin
 
 
 def _decode_key_text(text: str) -> bytes | None:
@@ -145,7 +222,9 @@ def load_pseudonym_key(key_dir: Path | str = DEV_KEY_DIR, *, quiet: bool = False
 
     Both are checked by :func:`check_pseudonym_key`. The HMAC secret is the key *as written*
     (its UTF-8 text, surrounding whitespace removed), not the decoded bytes: that keeps every
-    fingerprint, key id and erasure list made with an existing key valid.
+    fingerprint, key id and erasure list made with an existing key valid. Inside a DVC
+    experiment's temporary workspace the development key is the queuing project's
+    (:func:`experiment_key_dir`).
     """
     value = os.environ.get(PSEUDONYM_ENV)
     if value is not None:
@@ -157,7 +236,7 @@ def load_pseudonym_key(key_dir: Path | str = DEV_KEY_DIR, *, quiet: bool = False
             )
         check_pseudonym_key(value, PSEUDONYM_ENV)
         return PseudonymKey(value.encode("utf-8"), development=False)
-    path = Path(key_dir) / DEV_PSEUDONYM_FILE
+    path = experiment_key_dir(key_dir, (DEV_PSEUDONYM_FILE,), "pseudonym key") / DEV_PSEUDONYM_FILE
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -284,7 +363,8 @@ def load_signing_key(key_dir: Path | str = DEV_KEY_DIR, *, quiet: bool = False) 
 
     The development key pair is created once as ``signing.priv.pem`` (mode 0600) and
     ``signing.pub.pem`` under ``key_dir``; using it prints a loud warning, and the bundles
-    it signs say so in their manifest and card.
+    it signs say so in their manifest and card. Inside a DVC experiment's temporary workspace
+    it is the queuing project's pair, never a new one (:func:`experiment_key_dir`).
     """
     value = os.environ.get(SIGNING_ENV)
     if value is not None:
@@ -293,8 +373,9 @@ def load_signing_key(key_dir: Path | str = DEV_KEY_DIR, *, quiet: bool = False) 
         path = Path(value).expanduser()
         key = _load_private_pem(path, SIGNING_ENV)
         return SigningKey(path, _public_pem(key), development=False)
-    private_path = Path(key_dir) / DEV_SIGNING_PRIVATE_FILE
-    public_path = Path(key_dir) / DEV_SIGNING_PUBLIC_FILE
+    key_dir = experiment_key_dir(key_dir, (DEV_SIGNING_PRIVATE_FILE,), "signing key")
+    private_path = key_dir / DEV_SIGNING_PRIVATE_FILE
+    public_path = key_dir / DEV_SIGNING_PUBLIC_FILE
     if not private_path.exists():
         _create_development_signing_key(private_path, public_path)
     key = _load_private_pem(private_path, "development signing key")

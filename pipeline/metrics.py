@@ -113,9 +113,22 @@ _TRAIN_KEYS = (
 )  # fmt: skip
 
 
-def train_metrics(summary: Mapping[str, Any]) -> Metrics:
-    """Headline figures of a train ``summary.json`` (settings, versions and digests stay there)."""
-    return _clean({key: summary.get(key) for key in _TRAIN_KEYS})
+def adapter_bytes(adapter_dir: Path | str) -> int:
+    """Bytes of the adapter a stage wrote: every regular file of its directory (weights and config),
+    what a release bundle ships besides its card and signature."""
+    return sum(p.stat().st_size for p in Path(adapter_dir).iterdir() if p.is_file() and not p.is_symlink())
+
+
+def train_metrics(summary: Mapping[str, Any], *, adapter_dir: Path | str | None = None) -> Metrics:
+    """Headline figures of a train ``summary.json`` (settings, versions and digests stay there).
+
+    With ``adapter_dir`` (the adapter the stage wrote), ``adapter_bytes`` too: the one figure not in
+    the summary, the size axis of a rank sweep (`mahrem sweep-report`).
+    """
+    figures: dict[str, Any] = {key: summary.get(key) for key in _TRAIN_KEYS}
+    if adapter_dir is not None:
+        figures["adapter_bytes"] = adapter_bytes(adapter_dir)
+    return _clean(figures)
 
 
 def evaluate_metrics(benchmarks: Mapping[str, Any], leakage: Mapping[str, Any]) -> Metrics:
@@ -131,6 +144,8 @@ def evaluate_metrics(benchmarks: Mapping[str, Any], leakage: Mapping[str, Any]) 
             "general_bpb_base": _get(benchmarks, "utility.general.base_bpb"),
             "general_bpb_increase": _get(benchmarks, "utility.general.difference"),
             "general_bpb_increase_upper": _get(benchmarks, "utility.general.increase.upper"),
+            # bits per byte of the adapter on the anonymized holdout: the utility axis of a sweep
+            "holdout_bpb_adapter": _get(benchmarks, "utility.domain.adapter_bpb"),
             "domain_bpb_gain": _get(benchmarks, "utility.domain.relative_gain"),
             "domain_bpb_gain_lower": _get(benchmarks, "utility.domain.gain.lower"),
             "canary_exposure_1x": _get(leakage, "canary.by_repetitions.1.adapter_exposure_mean"),
@@ -162,14 +177,17 @@ def _read(path: Path) -> dict[str, Any]:
         raise InputError(f"{path}: not valid JSON ({exc}) — run the stage that writes it again.") from None
 
 
-def write_stage_metrics(stage: str, report_dir: Path) -> Path:
-    """Derive ``metrics.json`` in ``report_dir`` from the stage's full reports there."""
+def write_stage_metrics(stage: str, report_dir: Path, *, adapter_dir: Path | None = None) -> Path:
+    """Derive ``metrics.json`` in ``report_dir`` from the stage's full reports there (train: and the
+    size of ``adapter_dir``, when given)."""
     if stage == "scan":
         figures = scan_metrics(_read(report_dir / "summary.json"))
     elif stage == "anonymize":
         figures = anonymize_metrics(_read(report_dir / "summary.json"))
     elif stage == "train":
-        figures = train_metrics(_read(report_dir / "summary.json"))
+        if adapter_dir is not None and not Path(adapter_dir).is_dir():
+            raise InputError(f"{adapter_dir}: no such directory (--adapter) — run the train stage first (`dvc repro train`).")
+        figures = train_metrics(_read(report_dir / "summary.json"), adapter_dir=adapter_dir)
     elif stage == "evaluate":
         figures = evaluate_metrics(_read(report_dir / "benchmarks.json"), _read(report_dir / "leakage.json"))
     else:
@@ -192,9 +210,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("stage", choices=sorted(DEFAULT_DIRS))
     parser.add_argument("--dir", type=Path, default=None, help="the stage's report directory (default: the dvc.yaml one)")
+    parser.add_argument("--adapter", type=Path, default=None,
+                        help="train only: the adapter directory whose size becomes adapter_bytes (e.g. models/adapter)")
     args = parser.parse_args(argv)
+    if args.adapter is not None and args.stage != "train":
+        parser.error("--adapter applies to the train stage only")
     try:
-        path = write_stage_metrics(args.stage, args.dir or DEFAULT_DIRS[args.stage])
+        path = write_stage_metrics(args.stage, args.dir or DEFAULT_DIRS[args.stage], adapter_dir=args.adapter)
     except InputError as exc:
         print(f"pipeline.metrics: {exc}", file=sys.stderr)
         return 1

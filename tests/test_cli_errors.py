@@ -190,7 +190,20 @@ BAD_ARGUMENTS: dict[str, list[list[str]]] = {
                  ["--prompt", "hi", "--public-key", MISSING, "--adapter", "no-equals"],
                  ["--prompt", "hi", "--public-key", MISSING, "--dtype", "float7"],
                  ["--prompt", "hi", "--public-key", MISSING, "--max-new-tokens", "0"]],
+    # every serve case fails before anything listens: a bad base, bundle, port or option value
+    "serve": [["--public-key", MISSING, "--base", MISSING],
+              ["--public-key", MISSING, "--base", ADIR, "--adapter", "no-equals"],
+              ["--public-key", MISSING, "--base", AFILE, "--adapter", f"support={MISSING}"],
+              ["--public-key", MISSING, "--base", MISSING, "--port", "-1"],
+              ["--public-key", MISSING, "--base", MISSING, "--max-tokens", "0"],
+              ["--public-key", MISSING, "--base", MISSING, "--dtype", "float7"],
+              ["--public-key", MISSING, "--base", MISSING, "--redact-output", "--policy", NONUTF8]],
+    "sweep-report": [[], ["--out", ADIR], ["--policy", NONUTF8], ["--policy", MISSING], ["--params", NONUTF8],
+                     ["--out", f"{UNDER_FILE}.html"]],
 }
+BAD_ARGUMENTS["merge"] += [[ADIR, "--out", "merged", "--public-key", MISSING, "--target", "bogus"],
+                           [ADIR, "--out", "merged", "--public-key", MISSING, "--n", "0"],
+                           [ADIR, "--out", "merged", "--public-key", MISSING, "--holdout", MISSING]]
 
 
 def test_every_command_has_bad_argument_cases():

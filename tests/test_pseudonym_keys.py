@@ -102,3 +102,54 @@ def test_a_weak_key_stops_a_command_with_one_clear_line(monkeypatch, tmp_path):
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert f"error: {PSEUDONYM_ENV}: the pseudonym key repeats one character 32 times" in result.output
     assert "secrets.token_hex(32)" in result.output and "x" * 32 not in result.output
+
+
+# --- inside a DVC experiment's temporary workspace (dvc exp run --queue; tests/test_sweep.py runs the real one) ---
+
+
+def _experiment_workspace(tmp_path, monkeypatch, layout=("celery", "tmpab12cd")):
+    """A project and a temporary workspace laid out as DVC lays them out, the workspace the working directory."""
+    project = tmp_path / "project"
+    workspace = project.joinpath(".dvc", "tmp", "exps", *layout)
+    (workspace / ".dvc").mkdir(parents=True)
+    monkeypatch.chdir(workspace)
+    monkeypatch.delenv(PSEUDONYM_ENV, raising=False)
+    return project, workspace
+
+
+@pytest.mark.parametrize("layout", [("tmpab12cd",), ("celery", "tmpab12cd"), ("standalone", "tmpab12cd")])
+def test_a_queued_experiment_uses_the_development_key_of_its_project(layout, tmp_path, monkeypatch):
+    from pipeline.keys import experiment_origin
+
+    project, workspace = _experiment_workspace(tmp_path, monkeypatch, layout)
+    assert experiment_origin(workspace / ".mahrem/keys") == (project, workspace)
+    expected = load_pseudonym_key(project / ".mahrem/keys", quiet=True)
+    loaded = load_pseudonym_key(quiet=True)  # the default, relative .mahrem/keys
+    assert loaded.secret == expected.secret and loaded.development
+    assert not (workspace / ".mahrem").exists()  # no key of its own was made in the copy
+
+
+def test_a_queued_experiment_refuses_to_make_a_key_when_the_project_has_none(tmp_path, monkeypatch):
+    project, workspace = _experiment_workspace(tmp_path, monkeypatch)
+    with pytest.raises(KeyConfigError) as caught:
+        load_pseudonym_key(quiet=True)
+    message = str(caught.value)
+    assert str(workspace) in message and str(project / ".mahrem/keys" / DEV_PSEUDONYM_FILE) in message
+    assert f"export {PSEUDONYM_ENV}=<key>" in message and "dvc queue start" in message
+    assert not (workspace / ".mahrem").exists() and not (project / ".mahrem").exists()
+
+
+def test_in_an_experiment_the_environment_key_still_wins(tmp_path, monkeypatch):
+    _experiment_workspace(tmp_path, monkeypatch)
+    monkeypatch.setenv(PSEUDONYM_ENV, STRONG_HEX)
+    loaded = load_pseudonym_key(quiet=True)
+    assert loaded.secret == STRONG_HEX.encode() and not loaded.development
+
+
+def test_a_project_outside_an_experiment_is_unchanged(tmp_path, monkeypatch):
+    from pipeline.keys import experiment_origin
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(PSEUDONYM_ENV, raising=False)
+    assert experiment_origin(tmp_path / ".mahrem/keys") is None
+    assert load_pseudonym_key(quiet=True).development and (tmp_path / ".mahrem/keys" / DEV_PSEUDONYM_FILE).is_file()

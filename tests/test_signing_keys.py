@@ -104,3 +104,20 @@ def test_pseudonym_key_loading_is_unchanged(tmp_path, monkeypatch):
     key = load_pseudonym_key(tmp_path, quiet=True)
     assert key.development and len(key.key_id) == 16
     assert stat.S_IMODE((tmp_path / "pseudonym.key").stat().st_mode) == 0o600
+
+
+def test_a_queued_dvc_experiment_signs_with_its_projects_development_key(tmp_path, monkeypatch):
+    """In <project>/.dvc/tmp/exps/…/ (a queued experiment's copy, without the git-ignored .mahrem/keys)
+    the project's key pair is used; none is made in the copy, and none in a project that has none."""
+    project = tmp_path / "project"
+    workspace = project / ".dvc/tmp/exps/celery/tmpq1w2e3"
+    (workspace / ".dvc").mkdir(parents=True)
+    monkeypatch.chdir(workspace)
+    with pytest.raises(KeyConfigError) as caught:
+        load_signing_key(quiet=True)
+    assert "export MAHREM_PSEUDONYM_KEY=<key> (and MAHREM_SIGNING_KEY=" in str(caught.value)
+    assert not (project / ".mahrem").exists() and not (workspace / ".mahrem").exists()
+    made = load_signing_key(project / ".mahrem/keys", quiet=True)
+    used = load_signing_key(quiet=True)
+    assert used.key_id == made.key_id and used.private_key_path == project / ".mahrem/keys/signing.priv.pem"
+    assert not (workspace / ".mahrem").exists()

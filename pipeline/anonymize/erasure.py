@@ -2,8 +2,9 @@
 
 ``mahrem forget --type TR_NATIONAL_ID --value …`` stores the value's fingerprint — never
 the value — with the id of the pseudonym key it was made with. ``anonymize`` drops every
-record with a finding of that fingerprint; ``forget --which`` lists the reports (and,
-later, bundles) whose data held it. A request made under another key cannot match, so
+record with a finding of that fingerprint; ``forget --which`` lists the reports whose
+data held it (:func:`where_present`) and the signed and released bundles whose train split
+held it (:mod:`pipeline.release.holdings`, from the fingerprint set signoff keeps per bundle). A request made under another key cannot match, so
 its key id is checked and a mismatch is an error, not a silent no-op.
 """
 

@@ -11,6 +11,12 @@ forbids transfer abroad (KVKK Art. 9; naming the source); a target that would re
 outside ``--to`` or into the source bundle (names and versions are checked against the
 naming rule by verify first). ``abroad`` is the ``--abroad``
 flag: the registry being published to is outside Türkiye, or will be served from there.
+
+After publishing, the new version is checked against the erasure requests open in the
+registry (``<to>/<name>/erasures.jsonl``) and the controller's erasure list, using the
+fingerprint set signoff kept for it in ``.mahrem/holdings`` (never copied into the
+registry): :func:`pipeline.release.holdings.note_release`. ``mahrem release`` prints
+:func:`~pipeline.release.holdings.release_notes` for it.
 """
 
 from __future__ import annotations
@@ -63,8 +69,15 @@ def release_bundle(
     *,
     abroad: bool = False,
     now: dt.datetime | None = None,
+    holdings_dir: Path | None = None,
+    erasure_file: Path | None = None,
 ) -> Path:
-    """Verify ``bundle`` and copy it to ``to_dir/<name>/<version>/``; return that path."""
+    """Verify ``bundle`` and copy it to ``to_dir/<name>/<version>/``; return that path.
+
+    ``holdings_dir`` (default ``.mahrem/holdings``) and ``erasure_file`` (default
+    ``policies/erasure.yaml``) are the controller's: where the new version's fingerprint set
+    and the erasure requests are, to mark it affected by, or clearing, open erasure requests.
+    """
     bundle, to_dir = Path(bundle), Path(to_dir)
     check_output_dir(to_dir, "--to")  # a registry under a regular file fails here, in one sentence
     result = verify_bundle(bundle, public_key)
@@ -130,5 +143,9 @@ def release_bundle(
         "released_at": (now or dt.datetime.now(dt.timezone.utc)).isoformat(timespec="seconds"),
     })
     write_jsonl(log, entries)
+    from pipeline.release.holdings import HOLDINGS_DIR, note_release
+
+    note_release(target, holdings_dir if holdings_dir is not None else HOLDINGS_DIR, erasure_file,
+                 today=(now.date() if now else None))
     return target
 

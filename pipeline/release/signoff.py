@@ -57,6 +57,7 @@ class SignoffResult:
     files: dict[str, str]  # bundle file -> SHA-256
     sharing_scope: str
     cross_border_transfer: bool
+    holdings: Path | None = None  # the controller's fingerprint set for this bundle (pipeline.release.holdings)
 
 
 def _utcnow() -> dt.datetime:
@@ -195,12 +196,23 @@ def signoff(
     now: Callable[[], dt.datetime] = _utcnow,
     today: dt.date | None = None,
     pseudonym_key: PseudonymKey | None = None,
+    holdings_dir: Path | None = None,
 ) -> SignoffResult:
     """Evaluate the gate; on a pass write and sign ``out_dir/<name>-<version>/``.
 
     ``pseudonym_key`` (default: :func:`~pipeline.keys.load_pseudonym_key`) lets the spot
-    check join the raw records to the keyed record ids of the findings.
+    check join the raw records to the keyed record ids of the findings; its key id goes
+    into the holdings file. The holdings — the keyed fingerprints of every value found in
+    the train split, with whether seen.json shows it trained on (never a value) — are
+    written outside the bundle, for the controller only, to ``holdings_dir`` (default:
+    ``.mahrem/holdings`` beside ``dvc.yaml``), bound to the bundle by its digests
+    (:mod:`pipeline.release.holdings`).
     """
+    from pipeline.keys import load_pseudonym_key
+    from pipeline.release.holdings import HOLDINGS_DIR, build_holdings, write_holdings
+
+    if holdings_dir is None:
+        holdings_dir = Path(paths.dvc_yaml).parent / HOLDINGS_DIR
     started = now()
     rp = policy.policy
     bundle_dir = Path(out_dir) / rp.bundle_name
@@ -216,6 +228,8 @@ def signoff(
     for name in (ADAPTER_CONFIG, ADAPTER_WEIGHTS):
         if not (paths.adapter / name).is_file():
             raise EvidenceError(f"{paths.adapter / name}: not found (written by the train stage: run `dvc repro train`).")
+    if pseudonym_key is None:
+        pseudonym_key = load_pseudonym_key(quiet=True)
     spot = spot_check(evidence, rp.gate.canary.repetitions, pseudonym_key)  # the very adapter it is about to sign
     if spot.problems:
         if bundle_dir.exists():
@@ -270,6 +284,8 @@ def signoff(
         "signoff": signoff_environment(),
     }
     dependencies, byproducts = _dependencies(evidence), _byproducts(evidence)
+    # Before signing: data the holdings cannot be made from stops signoff, not a later `forget --which`.
+    holdings = build_holdings(paths.findings, paths.seen, paths.train_data, pseudonym_key.key_id, now=started)
 
     with staged_dir(bundle_dir) as stage:
         shutil.copyfile(paths.adapter / ADAPTER_WEIGHTS, stage / ADAPTER_WEIGHTS)
@@ -292,7 +308,9 @@ def signoff(
         if not check.valid:
             raise RuntimeError(f"the bundle just signed does not verify: {'; '.join(check.problems)}")
         files = {p.name: file_digest(p) for p in sorted(stage.iterdir())}
+        # Bound to the final bytes (the move does not change them); a failure here leaves no bundle without holdings.
+        held = write_holdings(holdings, stage, rp.name, rp.version, holdings_dir)
     return SignoffResult(
         bundle=bundle_dir, gate=gate, key_id=key.key_id, development_key=key.development, files=files,
-        sharing_scope=gov["sharing_scope"], cross_border_transfer=gov["cross_border_transfer"],
+        sharing_scope=gov["sharing_scope"], cross_border_transfer=gov["cross_border_transfer"], holdings=held,
     )

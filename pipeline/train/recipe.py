@@ -413,7 +413,8 @@ def train_adapter(
         write_json(report_dir / SUMMARY_FILE, summary)
         from pipeline.metrics import METRICS_FILE, train_metrics
 
-        write_json(report_dir / METRICS_FILE, train_metrics(summary))  # headline figures: `dvc metrics show`
+        # headline figures (`dvc metrics show`), with the adapter's size for a rank sweep (`mahrem sweep-report`)
+        write_json(report_dir / METRICS_FILE, train_metrics(summary, adapter_dir=out_dir))
         from pipeline.train.report import render_report
 
         with atomic_write(report_dir / REPORT_FILE) as handle:
