@@ -494,9 +494,9 @@ def forget(
     Example: `mahrem forget --type TR_NATIONAL_ID --from-file request-2041.txt --reference DSR-2041 --registry /srv/models`.
     """
     from pipeline.keys import load_pseudonym_key
-    from pipeline.anonymize.erasure import record_request, where_present
+    from pipeline.anonymize.erasure import record_requests, where_present
     from pipeline.fingerprint import fingerprint
-    from pipeline.release.holdings import mark_erasure, which_bundles
+    from pipeline.release.holdings import check_registry_logs, mark_erasure, which_bundles
 
     from pipeline import entities as E
 
@@ -551,10 +551,13 @@ def forget(
         if any(h.key_mismatch for h in checked):
             raise typer.Exit(1)
         return
-    added = record_request(erasure, key, entity_type, values, reference=reference)
+    check_registry_logs(registries)  # a broken registry log fails before anything is recorded
+    recorded = record_requests(erasure, key, entity_type, values, reference=reference)
+    added = recorded.added
+    attached = (f"; reference {_p(reference)} added to {recorded.referenced} of them" if recorded.referenced else "")
     console.print(
         f"[green]forget:[/] {len(added)} new request(s) recorded in {_p(erasure)} "
-        f"({len(values) - len(added)} already there). Run `dvc repro` to re-anonymize without them.",
+        f"({len(values) - len(added)} already there{attached}). Run `dvc repro` to re-anonymize without them.",
         highlight=False,
     )
     if registries:
@@ -860,11 +863,13 @@ def release(
     than the sources allow, or --abroad is given and a source forbids transfer abroad.
     Warns when earlier versions are marked affected by an erasure request (<to>/<name>/erasures.jsonl),
     saying whether this version still holds that data (then it is marked too) or not (the request
-    is then settled for new releases).
+    is then settled for new releases), and when the bundle holds the value of any request in
+    --erasure (one recorded without --reference too). The erasure list, the registry's logs and the
+    holdings are read before anything is published: a broken one refuses the release.
     Example: `mahrem release release/mahrem-smollm2-135m-support-0.2.0 --to /srv/models --public-key .mahrem/keys/signing.pub.pem`.
     """
     from pipeline.release import release_bundle
-    from pipeline.release.holdings import find_holdings, release_notes
+    from pipeline.release.holdings import find_holdings, release_warnings
 
     target = release_bundle(bundle, to, public_key, scope, abroad=abroad, holdings_dir=holdings,
                             erasure_file=erasure)
@@ -873,7 +878,7 @@ def release(
         console.print(f"[bold yellow]warning:[/] no holdings record for this bundle in {_p(holdings)}: "
                       "`mahrem forget --which` will not be able to say whether it holds a person's data.",
                       highlight=False, soft_wrap=True)
-    for note in release_notes(target):
+    for note in release_warnings(bundle, target, holdings, erasure):
         console.print(f"[bold yellow]warning:[/] {escape(_printable(note))}", highlight=False, soft_wrap=True)
 
 
@@ -908,16 +913,23 @@ def merge(
     holdout records (largest logit difference, holdout loss difference), and the figures go into
     digest.json and provenance.json (an in-toto statement naming the bundle's digest); model.sig
     signs it all with MAHREM_SIGNING_KEY (else the development key), as signoff signs a bundle.
+    Erasure warnings for the bundle (registry marks; the controller's holdings against
+    policies/erasure.yaml) are printed and recorded in digest.json. --out is replaced as a whole:
+    it may not be, hold or lie inside the bundle or --base, and an existing non-empty directory
+    must be an earlier merge's output.
     Example: `mahrem merge release/mahrem-smollm2-135m-support-0.1.0 --out models/merged
     --public-key .mahrem/keys/signing.pub.pem`; check it with
     `model_signing verify key models/merged --signature models/merged/model.sig --public_key KEY.pub.pem`.
     """
     from pipeline.keys import load_signing_key
-    from pipeline.release.merge import TARGETS, merge_bundle
+    from pipeline.release.holdings import erasure_warnings
+    from pipeline.release.merge import TARGETS, check_merge_out, merge_bundle
 
     if target not in TARGETS:
         raise ConfigError(f"--target {target!r}: use one of {', '.join(TARGETS)}.")
-    check_output_dir(out, "--out")
+    check_merge_out(out, bundle, base)
+    for warning in erasure_warnings(bundle):
+        console.print(f"[bold yellow]warning:[/] {escape(_printable(warning))}", highlight=False, soft_wrap=True)
     key = load_signing_key()
     with console.status(f"merge: verifying, loading, merging ({target}), measuring on {n} holdout records, signing"):
         result = merge_bundle(bundle, public_key, out, base, key=key, dtype=dtype, target=target, holdout=holdout,
@@ -930,6 +942,9 @@ def merge(
                   f"{f['loss_unmerged']:.4f} (difference {f['loss_diff']:+.3g})", highlight=False, soft_wrap=True)
     console.print(f"  signed with key {result.key_id[:16]}…{' (DEVELOPMENT key)' if result.development_key else ''}: "
                   f"model.sig, provenance.json, digest.json", highlight=False, soft_wrap=True)
+    if result.erasure_warnings:
+        console.print(f"  {len(result.erasure_warnings)} erasure warning(s) recorded in digest.json (erasure_warnings); "
+                      "see above.", highlight=False, soft_wrap=True)
 
 
 @_command(rich_help_panel="Release")
@@ -997,6 +1012,9 @@ def serve(
     max_tokens: Annotated[
         int, typer.Option("--max-tokens", min=1, help="The most tokens one answer may have; also the default when a request names none.")
     ] = 512,
+    max_pending: Annotated[
+        int, typer.Option("--max-pending", min=1, help="The most chat requests that may wait for the model at once; one more is answered 503 with Retry-After.")
+    ] = 16,
     redact_output: Annotated[
         bool, typer.Option("--redact-output", help="Pass every answer through the anonymizer (the policy `mahrem redact` uses) before it leaves.")
     ] = False,
@@ -1011,6 +1029,8 @@ def serve(
     `model` picks the adapter (--base-name for the base alone). Endpoints: POST
     /v1/chat/completions, GET /v1/models. One generation at a time; no streaming. The log has
     one line per request (id, model, token counts, status, latency), never its content.
+    Requests must name this machine as Host (localhost, 127.0.0.1, [::1] or --host) and POST
+    JSON (Content-Type: application/json); at most --max-pending wait at once (then 503).
     Example: `mahrem serve --adapter support=release/mahrem-smollm2-135m-support-0.1.0
     --public-key .mahrem/keys/signing.pub.pem`, then any OpenAI client with
     base_url="http://127.0.0.1:8000/v1" and model="support".
@@ -1036,7 +1056,7 @@ def serve(
             guard = build_output_guard(policy, params)
     with console.status("serve: verifying and loading"):
         server = open_server(adapters, public_key, base, host=host, port=port, base_name=base_name, dtype=dtype,
-                             device=device, max_tokens=max_tokens, guard=guard)
+                             device=device, max_tokens=max_tokens, guard=guard, max_pending=max_pending)
     try:
         service = server.service
         models = service.models

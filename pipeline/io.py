@@ -519,6 +519,33 @@ def write_jsonl(path: str | os.PathLike[str], rows: Iterable[Any]) -> int:
     return count
 
 
+def append_jsonl(path: str | os.PathLike[str], rows: Iterable[Any], mode: int = 0o644) -> int:
+    """Append ``rows`` to a JSONL log in one ``O_APPEND`` write; earlier lines are never rewritten.
+
+    A last line left without its newline (hand-edited) gets one first, so the new line
+    never fuses with it. Returns how many rows were appended.
+    """
+    text = "".join(dumps(row) + "\n" for row in rows)
+    if not text:
+        return 0
+    path = Path(path)
+    with contextlib.suppress(FileNotFoundError):
+        with path.open("rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            if handle.tell():
+                handle.seek(-1, os.SEEK_END)
+                if handle.read(1) != b"\n":
+                    text = "\n" + text
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, mode)
+    try:
+        data = text.encode("utf-8")
+        while data:
+            data = data[os.write(fd, data):]
+    finally:
+        os.close(fd)
+    return text.count("\n") - text.startswith("\n")
+
+
 def write_json(path: str | os.PathLike[str], obj: Any) -> None:
     """Atomically write one pretty JSON document (reports, metrics, digests)."""
     with atomic_write(path) as handle:

@@ -131,15 +131,14 @@ def fp(entity_type: str, value: str, key: PseudonymKey = KEY) -> str:
 
 
 def _no_value_in(root: Path, *, fingerprints: bool) -> None:
-    """No raw value in any file under ``root``; with ``fingerprints``, no fingerprint of one in a file that
-    is not a bundle's own (a bundle's provenance names the spot check's sampled extraction targets)."""
+    """No raw value in any file under ``root``; with ``fingerprints``, no fingerprint of one either — the
+    bundle's own files included (its provenance's spot check names sampled rows, never fingerprints)."""
     fps = [fp(E.TR_NATIONAL_ID, TCKN), fp(E.EMAIL_ADDRESS, UNSEEN_MAIL), fp(E.PASSPORT, HOLDOUT_CODE)]
     files = [p for p in root.rglob("*") if p.is_file()]
     assert files
     for path in files:
         text = path.read_bytes().decode("utf-8", "replace")
-        own = path.parent.name in ("0.1.0", "0.2.0")  # <registry>/<name>/<version>/<bundle file>
-        for value in [*VALUES, *(fps if fingerprints and not own else ())]:
+        for value in [*VALUES, *(fps if fingerprints else ())]:
             assert value not in text, f"{path} holds a raw value or its fingerprint"
 
 
@@ -356,3 +355,128 @@ def test_generate_and_serve_warn_about_a_release_marked_by_an_erasure(v1, tmp_pa
     assert out.exit_code == 0, out.output
     assert "warning:" in out.output and "DSR-7" in out.output
     assert TCKN not in out.output
+
+
+# --- review findings: several references, reference-less requests, broken logs, atomic release ------------
+
+
+def test_a_value_recorded_again_under_another_reference_is_marked_and_then_cleared(v1, v2, tmp_path, signing, cli):
+    repo1, first = v1
+    repo2, second = v2
+    registry, erasure = tmp_path / "registry", tmp_path / "erasure.yaml"
+    release_bundle(first.bundle, registry, signing[1], holdings_dir=repo1 / ".mahrem/holdings", erasure_file=erasure)
+    out = cli(repo1, "forget", "--type", "TR_NATIONAL_ID", "--value", TCKN, "--erasure", erasure)  # no reference
+    assert out.exit_code == 0, out.output
+    out = cli(repo1, "forget", "--type", "TR_NATIONAL_ID", "--value", TCKN, "--reference", "R2", "--registry",
+              registry, "--erasure", erasure)
+    assert out.exit_code == 0, out.output
+    assert "0 new request(s)" in out.output and "reference R2 added to 1 of them" in out.output
+    assert [(m.event, m.version, m.reference) for m in read_marks(registry / NAME)] == [("affected", "0.1.0", "R2")]
+    from pipeline.anonymize.erasure import load_erasures
+
+    [request] = load_erasures(erasure).erasures.requests
+    assert request.all_references == ["R2"] and request.fingerprint == fp(E.TR_NATIONAL_ID, TCKN)
+    out = cli(repo1, "forget", "--type", "TR_NATIONAL_ID", "--value", TCKN, "--reference", "R3", "--registry",
+              registry, "--erasure", erasure)
+    assert out.exit_code == 0, out.output
+    [request] = load_erasures(erasure).erasures.requests
+    assert (request.reference, request.references) == ("R2", ["R3"])
+    assert "references:" in erasure.read_text() and TCKN not in erasure.read_text()
+
+    out = cli(repo2, "release", second.bundle, "--to", registry, "--public-key", signing[1], "--erasure", erasure)
+    assert out.exit_code == 0, out.output
+    assert [(m.event, m.version, m.reference) for m in read_marks(registry / NAME)] == [
+        ("affected", "0.1.0", "R2"), ("affected", "0.1.0", "R3"), ("cleared", "0.2.0", "R2"), ("cleared", "0.2.0", "R3")]
+    assert open_references(read_marks(registry / NAME)) == {}
+    [w2, w3] = erasure_warnings(registry / NAME / "0.1.0", holdings_dir=None)
+    assert "request R2" in w2 and "request R3" in w3
+    assert all("version 0.2.0 does not hold it: use that one and withdraw 0.1.0" in w for w in (w2, w3))
+    assert erasure_warnings(registry / NAME / "0.2.0", holdings_dir=None) == []
+
+
+def test_release_warns_when_the_bundle_holds_a_value_of_a_request_without_reference(v1, tmp_path, signing, cli):
+    repo, first = v1
+    registry, erasure = tmp_path / "registry", tmp_path / "erasure.yaml"
+    out = cli(repo, "forget", "--type", "EMAIL_ADDRESS", "--value", UNSEEN_MAIL, "--erasure", erasure)
+    assert out.exit_code == 0, out.output
+    out = cli(repo, "release", first.bundle, "--to", registry, "--public-key", signing[1], "--erasure", erasure)
+    assert out.exit_code == 0, out.output
+    text = " ".join(out.output.split())
+    assert "warning:" in text and "0.1.0 holds data that erasure request received" in text
+    assert "(no reference)" in text and UNSEEN_MAIL not in text
+    assert read_marks(registry / NAME) == []  # nothing to mark without a reference
+
+
+def test_a_referenced_request_is_reported_once_by_release(v1, tmp_path, signing, cli):
+    repo, first = v1
+    registry, erasure = tmp_path / "registry", tmp_path / "erasure.yaml"
+    cli(repo, "forget", "--type", "EMAIL_ADDRESS", "--value", UNSEEN_MAIL, "--reference", "DSR-8", "--erasure", erasure)
+    out = cli(repo, "release", first.bundle, "--to", registry, "--public-key", signing[1], "--erasure", erasure)
+    assert out.exit_code == 0, out.output
+    assert " ".join(out.output.split()).count("erasure request DSR-8") == 1
+
+
+def test_a_broken_erasure_log_refuses_the_release_with_nothing_published(v1, v2, tmp_path, signing, cli):
+    from pipeline.io import InputError
+
+    repo1, first = v1
+    registry, erasure = tmp_path / "registry", tmp_path / "erasure.yaml"
+    release_bundle(first.bundle, registry, signing[1], holdings_dir=repo1 / ".mahrem/holdings", erasure_file=erasure)
+    releases = (registry / NAME / "releases.jsonl").read_bytes()
+    (registry / NAME / ERASURES_LOG).write_text('{"event": "affected", "version": "0.1.0", "refer\n')
+    with pytest.raises(InputError, match=rf"{ERASURES_LOG}:1: not valid JSON"):
+        release_bundle(v2[1].bundle, registry, signing[1], holdings_dir=v2[0] / ".mahrem/holdings",
+                       erasure_file=erasure)
+    assert not (registry / NAME / "0.2.0").exists()
+    assert (registry / NAME / "releases.jsonl").read_bytes() == releases
+    assert sorted(p.name for p in (registry / NAME).iterdir()) == ["0.1.0", ERASURES_LOG, "releases.jsonl"]
+    # A broken erasure list refuses it too, and a re-run after the repair publishes it.
+    (registry / NAME / ERASURES_LOG).unlink()
+    erasure.write_text("requests:\n- fingerprint: nope\n")
+    out = cli(v2[0], "release", v2[1].bundle, "--to", registry, "--public-key", signing[1], "--erasure", erasure)
+    assert out.exit_code == 1 and "error:" in out.output and not (registry / NAME / "0.2.0").exists()
+    erasure.unlink()
+    out = cli(v2[0], "release", v2[1].bundle, "--to", registry, "--public-key", signing[1], "--erasure", erasure)
+    assert out.exit_code == 0, out.output
+    lines = (registry / NAME / "releases.jsonl").read_bytes()
+    assert lines.startswith(releases) and len(lines.splitlines()) == 2  # appended, never rewritten
+
+
+@pytest.mark.parametrize("line", ['{"version": "0.1.0", "sco', "[1, 2]"])
+def test_a_corrupt_registry_log_is_an_input_error_naming_the_line(v1, tmp_path, signing, cli, line):
+    repo, first = v1
+    registry = tmp_path / "registry"
+    release_bundle(first.bundle, registry, signing[1], holdings_dir=repo / ".mahrem/holdings",
+                   erasure_file=tmp_path / "none.yaml")
+    releases = registry / NAME / "releases.jsonl"
+    releases.write_text(releases.read_text() + line + "\n")
+    out = cli(repo, "forget", "--which", "--type", "TR_NATIONAL_ID", "--value", NEVER, "--registry", registry)
+    assert out.exit_code == 1, out.output
+    assert "error:" in out.output and "releases.jsonl:2:" in out.output and "Repair or remove that line" in out.output
+    releases.write_text(releases.read_text().splitlines()[0] + "\n")
+    (registry / NAME / ERASURES_LOG).write_text(line + "\n")
+    erasure = tmp_path / "erasure.yaml"
+    out = cli(repo, "forget", "--type", "TR_NATIONAL_ID", "--value", TCKN, "--reference", "DSR-3", "--registry",
+              registry, "--erasure", erasure)
+    assert out.exit_code == 1, out.output
+    assert "error:" in out.output and f"{ERASURES_LOG}:1:" in out.output
+    assert not erasure.exists()  # checked before anything was recorded
+    assert TCKN not in out.output
+
+
+def test_marking_an_erasure_marks_a_release_without_holdings_unchecked(v1, tmp_path, signing, cli):
+    repo, first = v1
+    registry, erasure = tmp_path / "registry", tmp_path / "erasure.yaml"
+    target = release_bundle(first.bundle, registry, signing[1], holdings_dir=tmp_path / "empty",
+                            erasure_file=erasure)
+    out = cli(repo, "forget", "--type", "TR_NATIONAL_ID", "--value", TCKN, "--reference", "DSR-5", "--registry",
+              registry, "--erasure", erasure, "--holdings", tmp_path / "empty")
+    assert out.exit_code == 0, out.output
+    assert [(m.event, m.version, m.reference) for m in read_marks(registry / NAME)] == [("unchecked", "0.1.0", "DSR-5")]
+    mark_erasure({fp(E.TR_NATIONAL_ID, TCKN)}, KEY.key_id, "DSR-5", [registry], tmp_path / "empty")
+    assert len(read_marks(registry / NAME)) == 1  # not marked twice
+    [warning] = erasure_warnings(target, holdings_dir=None)
+    assert "erasure request DSR-5" in warning and "whether it holds that person's data is unknown" in warning
+    from pipeline.release import serve
+
+    assert serve.erasure_warnings(target) == [warning]

@@ -310,8 +310,86 @@ def test_the_merge_command_measures_prints_and_signs(bundles, tiny_model_dir, tm
     assert "Loading weights" not in result.output  # transformers' own bar is kept off the merge's status line
     digest = json.loads((out / "digest.json").read_text())
     assert digest["measured"]["n"] == 4 and (out / "model.sig").is_file()
+    assert digest["erasure_warnings"] == []
     result = run("--out", str(tmp_path / "other"), "--target", "int8")
     assert result.exit_code != 0 and "--target 'int8': use one of dequantized, original" in result.output
     result = run("--out", str(tmp_path / "other"), "--holdout", str(tmp_path / "none.jsonl"))
     assert result.exit_code != 0 and "none.jsonl: no such file" in result.output
     assert not (tmp_path / "other").exists()
+
+
+# --- --out may not destroy what the merge reads; erasure warnings (review findings) -----------------------
+
+
+def test_merge_refuses_an_out_that_is_holds_or_lies_inside_the_bundle_or_the_base(bundles, tiny_model_dir, tmp_path,
+                                                                                   monkeypatch):
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+    from pipeline.config import ConfigError
+    from pipeline.release.merge import check_merge_out
+
+    bundle = bundles.first
+    before = {p.name: sha256(p) for p in bundle.iterdir()}
+    base_before = {p.name: sha256(p) for p in tiny_model_dir.iterdir() if p.is_file()}
+    cases = [(bundle, "is the bundle"), (bundle.parent, "contains the bundle"), (bundle / "merged", "lies inside the bundle"),
+             (tiny_model_dir, "is --base"), (tiny_model_dir / "sub", "lies inside --base")]
+    for out, what in cases:
+        with pytest.raises(ConfigError, match=rf"^--out {out}: {what} .*Choose a new directory"):
+            bundles.merge(out, tiny_model_dir)
+    (tmp_path / "models/base").mkdir(parents=True)
+    with pytest.raises(ConfigError, match=rf"^--out {tmp_path / 'models'}: contains --base"):
+        check_merge_out(tmp_path / "models", bundle, tmp_path / "models/base")
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "keep.txt").write_text("mine")
+    with pytest.raises(ConfigError, match=r"not empty and not the output of an earlier merge \(no merge digest.json"):
+        bundles.merge(notes, tiny_model_dir)
+    assert (notes / "keep.txt").read_text() == "mine"
+    (notes / "digest.json").write_text('{"not": "a merge"}')
+    with pytest.raises(ConfigError, match="not the output of an earlier merge"):
+        check_merge_out(notes, bundle, tiny_model_dir)
+    earlier = tmp_path / "earlier"  # an earlier merge's output may be replaced; so may an empty directory
+    earlier.mkdir()
+    (earlier / "digest.json").write_text(json.dumps({"bundle": "x-0.1.0", "target": "dequantized", "measured": {},
+                                                     "files": {}}))
+    check_merge_out(earlier, bundle, tiny_model_dir)
+    (tmp_path / "empty").mkdir()
+    check_merge_out(tmp_path / "empty", bundle, tiny_model_dir)
+
+    monkeypatch.setenv("MAHREM_SIGNING_KEY", str(bundles.key.private_key_path))
+    monkeypatch.chdir(tmp_path)
+    for out in (".", "..", str(bundle)):
+        result = CliRunner().invoke(app, ["merge", str(bundle), "--out", out, "--public-key", str(bundles.public),
+                                          "--base", str(tiny_model_dir)], terminal_width=300)
+        assert result.exit_code == 1, result.output
+        assert "error:" in result.output and f"--out {out}:" in " ".join(result.output.split())
+    assert {p.name: sha256(p) for p in bundle.iterdir()} == before
+    assert {p.name: sha256(p) for p in tiny_model_dir.iterdir() if p.is_file()} == base_before
+
+
+def test_merge_prints_and_records_the_bundles_erasure_warnings(bundles, tiny_model_dir, tmp_path, monkeypatch):
+    import datetime as dt
+
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+    from pipeline.release import release_bundle
+    from pipeline.release.holdings import ErasureMark, append_marks
+
+    monkeypatch.chdir(tmp_path)  # no controller files here: the registry's marks only
+    monkeypatch.setenv("MAHREM_SIGNING_KEY", str(bundles.key.private_key_path))
+    published = release_bundle(bundles.first, tmp_path / "registry", bundles.public)
+    append_marks(published.parent, [ErasureMark(event="affected", version=published.name, reference="DSR-77",
+                                                date=dt.date(2026, 3, 1))])
+    out = tmp_path / "merged"
+    result = CliRunner().invoke(app, ["merge", str(published), "--out", str(out), "--public-key", str(bundles.public),
+                                      "--base", str(tiny_model_dir), "--holdout", str(bundles.holdout), "--n", "2",
+                                      "--dtype", "float32"], terminal_width=300)
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "warning:" in text and "holds data that erasure request DSR-77" in text
+    assert "1 erasure warning(s) recorded in digest.json" in text
+    digest = json.loads((out / "digest.json").read_text())
+    [warning] = digest["erasure_warnings"]
+    assert "erasure request DSR-77 (recorded 2026-03-01)" in warning and "withdraw this one" in warning

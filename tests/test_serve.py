@@ -3,6 +3,7 @@ signed bundles on the tiny model. Answers must equal `generate()`'s; refusals ha
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import os
@@ -11,7 +12,9 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
 from pathlib import Path
 
 import httpx
@@ -23,7 +26,8 @@ from pipeline.io import InputError
 from pipeline.keys import load_signing_key
 from pipeline.release import ReleaseRefused
 from pipeline.release.generate import Completion, Request, generate
-from pipeline.release.serve import ChatServer, ChatService, build_output_guard, open_server
+from pipeline.release.serve import MAX_BODY_BYTES, ChatServer, ChatService, build_output_guard, open_server
+from test_evaluate_helpers import PLANTED_TCKN, TEST_KEY
 from test_release_helpers import signed_bundle
 
 REPO = Path(__file__).resolve().parents[1]
@@ -184,24 +188,126 @@ def test_concurrent_requests_to_different_adapters_keep_their_answers(server, ex
     assert all(answer == expected[model] for model, answer in results)
 
 
-def test_the_log_has_one_line_per_request_and_no_content(client, caplog):
+def test_the_log_has_one_line_per_request_and_no_content(server, client, caplog, monkeypatch):
     secret = "GIZLI-ZEYTIN-4711"
+    # The tiny model's answers are short and arbitrary; a planted long answer makes "not in the log" mean something.
+    planted = "Siparişiniz GIZLI-CEVAP-5820 numarasıyla yarın teslim edilecek, iyi günler dileriz."
     with caplog.at_level(logging.INFO, logger="mahrem.serve"):
         response = _ask(client, "second", content=f"Benim kodum {secret}, lütfen hatırla.")
         with pytest.raises(openai.NotFoundError):
             _ask(client, f"model-{secret}")
         with pytest.raises(openai.BadRequestError):
             _ask(client, "first", content=secret, stop=[secret])
+        with monkeypatch.context() as m:
+            m.setattr(server.service.models, "generate", lambda *a, **k: Completion(planted, 11, 17, "stop"))
+            answered = _ask(client, "first", content=secret)
+    assert answered.choices[0].message.content == planted  # it did go out, over the real HTTP path
     lines = [r.getMessage() for r in caplog.records if r.name == "mahrem.serve"]
-    assert len(lines) == 3
+    assert len(lines) == 4
     assert secret not in caplog.text
-    answer = response.choices[0].message.content
-    assert len(answer.strip()) < 4 or answer not in caplog.text
+    assert "GIZLI-CEVAP" not in caplog.text and "teslim" not in caplog.text
     ok = lines[0]
     assert f"id={response.id} " in ok and "model=second status=200" in ok
     assert f"prompt_tokens={response.usage.prompt_tokens} completion_tokens={response.usage.completion_tokens}" in ok
     assert "latency_ms=" in ok
     assert "model=- status=404" in lines[1] and "status=400" in lines[2]
+    assert "model=first status=200 prompt_tokens=11 completion_tokens=17" in lines[3]
+
+
+# --- refusals at the HTTP level: body length, queue, Host, Content-Type --------------------------
+
+CHAT_BODY = json.dumps({"model": "first", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 2})
+
+
+def _raw_post(server, headers, body: bytes = b"", path: str = "/v1/chat/completions"):
+    """A POST with exactly these headers (a dict or (name, value) pairs; http.client adds Host only)."""
+    host, port = server.server_address[:2]
+    conn = http.client.HTTPConnection(host, port, timeout=60)
+    try:
+        conn.putrequest("POST", path, skip_accept_encoding=True)
+        for key, value in headers.items() if isinstance(headers, dict) else headers:
+            conn.putheader(key, value)
+        conn.endheaders(body or None)
+        response = conn.getresponse()
+        return response.status, dict(response.getheaders()), json.loads(response.read())
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("length", ["-1", "-4194305", "abc", "1e3", "+5", "", "5, 5", ("2", "-1")])
+def test_a_negative_or_malformed_content_length_is_a_400(server, length):
+    headers = [("Content-Type", "application/json"),
+               *(("Content-Length", v) for v in ((length,) if isinstance(length, str) else length) if v)]
+    status, _, body = _raw_post(server, headers, b"{}")
+    assert status == 400, (length, body)
+    assert set(body["error"]) == {"message", "type", "param", "code"}
+    assert body["error"]["code"] == "invalid_content_length" and "Content-Length" in body["error"]["message"]
+
+
+def test_a_body_over_the_limit_is_a_413_without_being_read(server):
+    status, _, body = _raw_post(server, {"Content-Type": "application/json", "Content-Length": str(MAX_BODY_BYTES + 1)})
+    assert status == 413 and body["error"]["code"] == "request_too_large"
+
+
+def test_a_full_queue_is_a_503_with_retry_after(server, monkeypatch):
+    service = ChatService(server.service.models, max_pending=1)  # the real models, a queue of one
+    monkeypatch.setattr(server, "service", service)
+    base_url = server.url.removesuffix("/v1")
+    with ThreadPoolExecutor(1) as pool, httpx.Client(base_url=base_url, timeout=120) as http:
+        with service.lock:  # a generation in progress
+            first = pool.submit(http.post, "/v1/chat/completions", content=CHAT_BODY,
+                                headers={"Content-Type": "application/json"})
+            deadline = time.monotonic() + 60
+            while service.pending < 1 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert service.pending == 1  # the first request waits for the lock, holding the only place
+            second = http.post("/v1/chat/completions", content=CHAT_BODY, headers={"Content-Type": "application/json"})
+            assert second.status_code == 503 and second.headers["Retry-After"] == "1"
+            error = second.json()["error"]
+            assert set(error) == {"message", "type", "param", "code"}
+            assert error["code"] == "server_busy" and error["type"] == "server_error" and "--max-pending" in error["message"]
+            assert http.get("/v1/models").status_code == 200  # the model list never queues
+        assert first.result(timeout=120).status_code == 200
+    assert service.pending == 0
+    with pytest.raises(ConfigError, match="--max-pending 0"):
+        ChatService(server.service.models, max_pending=0)
+
+
+@pytest.mark.parametrize("host", ["evil.example", "evil.example:{port}", "127.0.0.1.nip.io:{port}", "localhost.evil:{port}"])
+def test_a_foreign_host_header_is_a_403(server, host):
+    """DNS rebinding: a page on another site, its name now resolving to 127.0.0.1, sends its own name as Host."""
+    host = host.format(port=server.server_address[1])
+    with httpx.Client(base_url=server.url.removesuffix("/v1"), timeout=60) as http:
+        for response in (http.get("/v1/models", headers={"Host": host}),
+                         http.post("/v1/chat/completions", content=CHAT_BODY,
+                                   headers={"Host": host, "Content-Type": "application/json"})):
+            assert response.status_code == 403, host
+            error = response.json()["error"]
+            assert error["code"] == "host_not_allowed" and set(error) == {"message", "type", "param", "code"}
+
+
+def test_local_host_names_are_accepted(server):
+    port = server.server_address[1]
+    with httpx.Client(base_url=server.url.removesuffix("/v1"), timeout=60) as http:
+        for host in (f"localhost:{port}", "LOCALHOST", f"127.0.0.1:{port}", f"[::1]:{port}"):
+            assert http.get("/v1/models", headers={"Host": host}).status_code == 200, host
+    assert ChatServer.host_allowed(SimpleNamespace(host="192.168.7.20"), "192.168.7.20")  # the --host address
+    assert not ChatServer.host_allowed(SimpleNamespace(host="192.168.7.20"), "192.168.7.21")
+    assert ChatServer.host_allowed(SimpleNamespace(host="0.0.0.0"), "10.1.2.3")  # wildcard: any IP literal ...
+    assert not ChatServer.host_allowed(SimpleNamespace(host="0.0.0.0"), "attacker.example")  # ... never a name
+
+
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded", "multipart/form-data"])
+def test_a_post_that_is_not_json_is_a_415(server, content_type):
+    """What a cross-site HTML form can send without a CORS preflight — refused before the body is read."""
+    headers = {"Content-Length": str(len(CHAT_BODY))}
+    if content_type:
+        headers["Content-Type"] = content_type
+    status, _, body = _raw_post(server, headers, CHAT_BODY.encode())
+    assert status == 415 and body["error"]["code"] == "unsupported_media_type"
+    ok, _, _ = _raw_post(server, {"Content-Type": "application/json; charset=utf-8",
+                                  "Content-Length": str(len(CHAT_BODY))}, CHAT_BODY.encode())
+    assert ok == 200
 
 
 @pytest.fixture(scope="module")
@@ -237,6 +343,37 @@ def test_erasure_warnings_hook_reaches_the_models_list(server):
     service = ChatService(server.service.models, warnings_for=lambda bundle: [f"erasure pending for {bundle.name}"])
     entries = {e["id"]: e["mahrem"] for e in service.list_models()["data"]}
     assert entries["first"]["warnings"] == [f"erasure pending for {service.models.bundles['first'].path.name}"]
+    assert entries["base"]["warnings"] == []
+
+
+def test_models_list_shows_the_erasure_mark_of_a_released_version(bundles, tiny_model_dir, tmp_path):
+    """A registry release, then `forget`'s own marking step (mark_erasure over the controller's holdings
+    that signoff wrote): the served adapter carries the warning in /v1/models."""
+    from pipeline import entities as E
+    from pipeline.fingerprint import fingerprint
+    from pipeline.release import release_bundle
+    from pipeline.release.holdings import mark_erasure
+
+    first, _, public = bundles
+    holdings = first.parents[1] / ".mahrem/holdings"  # signed_bundle's repo/release/<bundle> → repo/.mahrem/holdings
+    registry = tmp_path / "registry"
+    target = release_bundle(first, registry, public, holdings_dir=holdings, erasure_file=tmp_path / "none.yaml")
+    hits = mark_erasure({fingerprint(TEST_KEY, E.TR_NATIONAL_ID, PLANTED_TCKN)}, TEST_KEY.key_id, "DSR-3107",
+                        [registry], holdings)
+    assert [h.version for h in hits if h.held] == [target.name]  # the release does hold the value
+    srv = open_server({"support": target}, public, tiny_model_dir, port=0, dtype="float32", max_tokens=4)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    try:
+        own = openai.OpenAI(base_url=srv.url, api_key="unused", max_retries=0, timeout=120)
+        entries = {m.id: m.mahrem for m in own.models.list().data}
+    finally:
+        srv.shutdown()
+        srv.server_close()
+        thread.join(timeout=10)
+    [warning] = entries["support"]["warnings"]
+    assert f"{target.name} holds data that erasure request DSR-3107" in warning and "withdraw this one" in warning
+    assert PLANTED_TCKN not in json.dumps(entries)
     assert entries["base"]["warnings"] == []
 
 
@@ -293,3 +430,19 @@ def test_a_failure_inside_generation_is_a_500_and_logs_its_type_only(server, cli
     assert caught.value.body["type"] == "server_error" and secret not in str(caught.value.body)
     assert "RuntimeError" in caplog.text and "status=500" in caplog.text and secret not in caplog.text
     assert client.models.list().data  # the server goes on
+
+
+def test_the_adapters_bench_runs_on_the_tiny_model(tmp_path):
+    """bench/adapters.py (issue #17's serving figures) end to end, tiny sizes: it starts and writes its report."""
+    out = tmp_path / "adapters.json"
+    done = subprocess.run(
+        [sys.executable, "bench/adapters.py", "--tiny", "--requests", "2", "--reps", "2", "--blocks", "1",
+         "--threads", "1", "--json", str(out)],
+        cwd=REPO, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(out.read_text())
+    assert report["base"].startswith("TINY") and report["adapters"]["target_modules"] == "all-linear"
+    assert report["switch"]["same_adapter_s"]["n"] == report["switch"]["alternating_s"]["n"] == 4
+    assert report["served"]["requests_per_mode"] == 2 and report["served"]["mixed_vs_single"] > 0
+    assert 0 < report["size"]["adapter_vs_base"] and "per switch" in done.stdout

@@ -6,11 +6,16 @@ record with a finding of that fingerprint; ``forget --which`` lists the reports 
 data held it (:func:`where_present`) and the signed and released bundles whose train split
 held it (:mod:`pipeline.release.holdings`, from the fingerprint set signoff keeps per bundle). A request made under another key cannot match, so
 its key id is checked and a mismatch is an error, not a silent no-op.
+
+A value recorded again under another ``--reference`` keeps its one request: the first
+reference stays in ``reference`` (files written before ``references`` existed read as they
+did), later ones are added to ``references``; :attr:`ErasureRequest.all_references` gives them all.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import Field
@@ -30,6 +35,19 @@ class ErasureRequest(StrictModel):
     key_id: str = Field(pattern=r"^[0-9a-f]{16}$")
     received: dt.date
     reference: str | None = Field(None, description="Your ticket or case number; never the value itself.")
+    references: list[str] = Field(
+        default_factory=list,
+        description="Later ticket or case numbers of the same value (recorded again under another reference).",
+    )
+
+    @property
+    def all_references(self) -> list[str]:
+        """Every reference of the request, the first (``reference``) first, without repeats."""
+        out: list[str] = []
+        for ref in (self.reference, *self.references):
+            if ref and ref not in out:
+                out.append(ref)
+        return out
 
 
 class ErasureList(StrictModel):
@@ -63,6 +81,12 @@ def load_erasures(path: Path | str = ERASURE_FILE) -> LoadedErasures:
     return LoadedErasures(load_model(ErasureList, path), path)
 
 
+@dataclass(frozen=True)
+class Recorded:
+    added: list[str]  # fingerprints of new requests
+    referenced: int  # existing requests the reference was attached to
+
+
 def record_request(
     path: Path | str,
     key: PseudonymKey,
@@ -71,38 +95,70 @@ def record_request(
     reference: str | None = None,
     today: dt.date | None = None,
 ) -> list[str]:
-    """Append one request per value (deduplicated); return the new fingerprints."""
+    """Append one request per value (deduplicated); return the new fingerprints (see :func:`record_requests`)."""
+    return record_requests(path, key, entity_type, values, reference, today).added
+
+
+def record_requests(
+    path: Path | str,
+    key: PseudonymKey,
+    entity_type: str,
+    values: list[str],
+    reference: str | None = None,
+    today: dt.date | None = None,
+) -> Recorded:
+    """Append one request per new value (deduplicated by fingerprint).
+
+    A value already recorded keeps its request; a ``reference`` it does not carry yet is
+    attached to it — as ``reference`` when it had none, else appended to ``references`` —
+    so every ticket it was recorded under can be marked in a registry and cleared.
+    """
     if entity_type not in E.ENTITY_TYPES:
         raise ConfigError(f"--type {entity_type!r} is not an entity type; use one of: {', '.join(E.ENTITY_TYPES)}")
     path = Path(path)
+    reference = reference.strip() if reference and reference.strip() else None
     loaded = load_erasures(path)
-    existing = loaded.fingerprints
+    requests = list(loaded.erasures.requests)
+    index = {r.fingerprint: i for i, r in enumerate(requests)}
     added: list[str] = []
+    referenced = 0
     for value in values:
         if not value.strip():
             continue
         fp = fingerprint(key, entity_type, value)
-        if fp in existing or fp in added:
+        if fp in index:
+            old = requests[index[fp]]
+            if reference is not None and reference not in old.all_references:
+                update = ({"reference": reference} if old.reference is None else
+                          {"references": [*old.references, reference]})
+                requests[index[fp]] = old.model_copy(update=update)
+                referenced += 1
             continue
+        index[fp] = len(requests)
         added.append(fp)
-    requests = list(loaded.erasures.requests) + [
-        ErasureRequest(
+        requests.append(ErasureRequest(
             fingerprint=fp, entity_type=entity_type, key_id=key.key_id, received=today or dt.date.today(),
             reference=reference,
-        )
-        for fp in added
-    ]
+        ))
     header = (path.read_text(encoding="utf-8").split("requests:")[0] if path.exists() else "")
     import yaml
 
     body = yaml.safe_dump(
-        {"requests": [r.model_dump(mode="json", exclude_none=True) for r in requests]},
+        {"requests": [_request_yaml(r) for r in requests]},
         allow_unicode=True,
         sort_keys=False,
     )
     with atomic_write(path) as handle:
         handle.write(header + body)
-    return added
+    return Recorded(added, referenced)
+
+
+def _request_yaml(request: ErasureRequest) -> dict:
+    """A request as the file keeps it: no ``references`` key until a second reference exists (older readers)."""
+    data = request.model_dump(mode="json", exclude_none=True)
+    if not data.get("references"):
+        data.pop("references", None)
+    return data
 
 
 def where_present(fingerprints: set[str], findings_files: list[Path]) -> dict[str, int]:

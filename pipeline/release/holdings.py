@@ -25,8 +25,16 @@ key id; never a value or a fingerprint:
 * ``affected``: that version holds a value of the erasure request (``mahrem forget
   --reference R --registry DIR``, or ``mahrem release`` of a version that still holds it);
 * ``cleared``: that version, released after the affected ones, does not hold it;
-* ``unchecked``: that version was released while the request was open, but no holdings
-  record for it was found, so nobody can say.
+* ``unchecked``: no holdings record for that version was found, so nobody can say —
+  written by ``forget --reference R --registry DIR`` for a released version without one,
+  and by ``mahrem release`` of such a version while the request is open.
+
+A request of the controller's erasure list may carry several references (the same value
+recorded again under another ticket, :func:`pipeline.anonymize.erasure.record_requests`):
+each is marked, opened and cleared on its own.
+
+Registry logs are read strictly: a line that is not a JSON object is an :class:`InputError`
+naming ``<file>:<line>`` (:func:`read_log`), and they are only ever appended to.
 
 A reference is **open** in a registry while the last ``affected``/``cleared`` event recorded
 for it is not ``cleared``. ``release`` checks every open reference against the new version's
@@ -50,7 +58,7 @@ from typing import Literal
 from pydantic import Field, ValidationError
 
 from pipeline.config import ConfigError, StrictModel, file_digest
-from pipeline.io import InputError, dumps, iter_jsonl
+from pipeline.io import InputError, append_jsonl, iter_jsonl
 
 HOLDINGS_DIR = Path(".mahrem/holdings")
 ERASURES_LOG = "erasures.jsonl"
@@ -214,16 +222,44 @@ class Released:
     order: int  # position in releases.jsonl
 
 
-def released_versions(home: Path) -> list[Released]:
-    """The versions published under ``<registry>/<name>`` = ``home``, in release order."""
-    log = home / RELEASES_LOG
+def read_log(log: Path, what: str) -> list[tuple[int, dict]]:
+    """``(line number, object)`` of each non-blank line of a registry log; ``[]`` when there is none.
+
+    A line that is not a JSON object (truncated by a crash or a full disk, or hand-edited)
+    is an :class:`InputError` naming ``<file>:<line>``: ``what`` says what the line should be.
+    """
+    log = Path(log)
     if not log.is_file():
         return []
+    fix = (f"Repair or remove that line (it should be {what}; every other line is kept as written), "
+           "or restore the file from a backup.")
+    out: list[tuple[int, dict]] = []
+    try:
+        with log.open(encoding="utf-8") as handle:
+            for i, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    entry = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise InputError(f"{log}:{i}: not valid JSON ({exc.msg}, column {exc.colno}): truncated or "
+                                     f"edited by hand. {fix}") from None
+                if not isinstance(entry, dict):
+                    raise InputError(f"{log}:{i}: a JSON {type(entry).__name__}, not an object. {fix}")
+                out.append((i, entry))
+    except UnicodeDecodeError:
+        raise InputError(f"{log}: not UTF-8 text, so not a log Mahrem wrote. Restore it from a backup.") from None
+    return out
+
+
+def released_versions(home: Path) -> list[Released]:
+    """The versions published under ``<registry>/<name>`` = ``home``, in release order."""
+    log = Path(home) / RELEASES_LOG
     out: list[Released] = []
-    for i, entry in enumerate(iter_jsonl(log)):
-        version = str(entry.get("version", ""))
-        if version and (home / version).is_dir():
-            out.append(Released(home.name, version, home / version, i))
+    for order, (_, entry) in enumerate(read_log(log, "one release: version, scope, abroad, key id, time")):
+        version = entry.get("version")
+        if isinstance(version, str) and version and (home / version).is_dir():
+            out.append(Released(home.name, version, home / version, order))
     return out
 
 
@@ -242,26 +278,32 @@ class ErasureMark(StrictModel):
     key_id: str | None = Field(None, pattern=_KEY_ID)
 
 
+_MARK_FIELDS = "one erasure mark: event, version, reference, date, key_id"
+
+
 def read_marks(home: Path) -> list[ErasureMark]:
     log = Path(home) / ERASURES_LOG
-    if not log.is_file():
-        return []
     marks = []
-    for i, entry in enumerate(iter_jsonl(log), start=1):
+    for i, entry in read_log(log, _MARK_FIELDS):
         try:
             marks.append(ErasureMark.model_validate(entry))
         except ValidationError:
-            raise InputError(f"{log}:{i}: not an erasure mark (event, version, reference, date, key_id).") from None
+            raise InputError(f"{log}:{i}: not an erasure mark ({_MARK_FIELDS.split(': ', 1)[1]}). Repair or remove "
+                             "that line, or restore the file from a backup.") from None
     return marks
 
 
 def append_marks(home: Path, marks: list[ErasureMark]) -> None:
     """Append to ``<home>/erasures.jsonl``; earlier lines are never rewritten."""
-    if not marks:
-        return
-    fd = os.open(Path(home) / ERASURES_LOG, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-    with os.fdopen(fd, "a", encoding="utf-8") as handle:
-        handle.write("".join(dumps(m.model_dump(mode="json")) + "\n" for m in marks))
+    append_jsonl(Path(home) / ERASURES_LOG, [m.model_dump(mode="json") for m in marks])
+
+
+def check_registry_logs(registries: list[Path]) -> None:
+    """Read every releases and erasures log of ``registries``: a broken one fails here, before anything is written."""
+    for registry in registries:
+        for home in registry_homes(registry):
+            released_versions(home)
+            read_marks(home)
 
 
 def open_references(marks: list[ErasureMark]) -> dict[str, list[str]]:
@@ -342,7 +384,9 @@ def mark_erasure(fps: set[str], key_id: str, reference: str, registries: list[Pa
 
     When the latest released version with a holdings record does not hold the value and
     came after every affected one, the reference is closed at once (a ``cleared`` event
-    for that version): a later version without the value is already out.
+    for that version): a later version without the value is already out. A released
+    version without a holdings record is marked ``unchecked`` for ``reference``: whether it
+    holds the value cannot be told, and :func:`erasure_warnings` says so when it is loaded.
     """
     if not reference or not reference.strip():
         raise ConfigError("--reference is needed to mark releases as affected by an erasure request (--registry).")
@@ -359,8 +403,11 @@ def mark_erasure(fps: set[str], key_id: str, reference: str, registries: list[Pa
             checked += hits
             marks = read_marks(home)
             already = {(m.version, m.reference) for m in marks if m.event == "affected"}
+            unknown = {(m.version, m.reference) for m in marks if m.event == "unchecked"}
             new = [ErasureMark(event="affected", version=h.version, reference=reference, date=today, key_id=key_id)
                    for h in hits if h.held and (h.version, reference) not in already]
+            new += [ErasureMark(event="unchecked", version=h.version, reference=reference, date=today)
+                    for h in hits if h.problem is not None and (h.version, reference) not in already | unknown]
             affected = [i for i, h in enumerate(hits) if h.held or (h.version, reference) in already]
             if affected and reference in open_references(marks + new):
                 latest = next((i for i in range(len(hits) - 1, -1, -1) if hits[i].problem is None), None)
@@ -374,28 +421,33 @@ def mark_erasure(fps: set[str], key_id: str, reference: str, registries: list[Pa
 # --- release: open references against the new version ---------------------------------------
 
 
-def note_release(target: Path, holdings_dir: Path = HOLDINGS_DIR, erasure_file: Path | None = None,
-                 today: dt.date | None = None) -> list[ErasureMark]:
-    """Check the version just published at ``target`` (``<registry>/<name>/<version>``) against erasure requests.
+def plan_release_marks(bundle: Path, home: Path, version: str, holdings_dir: Path = HOLDINGS_DIR,
+                       erasure_file: Path | None = None, today: dt.date | None = None) -> list[ErasureMark]:
+    """The marks releasing ``bundle`` as ``<home>/<version>`` will append; nothing is written.
+
+    Reads — and so validates — everything the marks depend on: the controller's erasure
+    list, the registry's releases and erasures logs, and the bundle's holdings. ``release``
+    calls it *before* publishing, so a broken file refuses the release with nothing published.
 
     For every open reference of the registry, and every referenced request of the
     controller's erasure list whose value the version holds: ``affected`` when it holds the
     value, ``cleared`` when it does not, ``unchecked`` when that cannot be told (no holdings,
-    the request's fingerprints not in the erasure list, another key). Returns the marks appended.
+    the request's fingerprints not in the erasure list, another key). A request recorded
+    under several references counts under each.
     """
     from pipeline.anonymize.erasure import ERASURE_FILE, load_erasures
 
-    target = Path(target)
-    home, version = target.parent, target.name
+    home = Path(home)
     today = today or dt.date.today()
     erasures = load_erasures(erasure_file if erasure_file is not None else ERASURE_FILE)
     by_reference: dict[str, list] = defaultdict(list)
     for request in erasures.erasures.requests:
-        if request.reference:
-            by_reference[request.reference].append(request)
-    found = find_holdings(target, holdings_dir)
-    holdings = found[1] if found else None
+        for reference in request.all_references:
+            by_reference[reference].append(request)
+    released_versions(home)  # a broken releases log fails now, not after publishing
     open_refs = open_references(read_marks(home))
+    found = find_holdings(bundle, holdings_dir)
+    holdings = found[1] if found else None
     new: list[ErasureMark] = []
     for reference in sorted(set(open_refs) | set(by_reference)):
         requests = [r for r in by_reference.get(reference, ()) if holdings and r.key_id == holdings.pseudonym_key_id]
@@ -408,7 +460,16 @@ def note_release(target: Path, holdings_dir: Path = HOLDINGS_DIR, erasure_file: 
                                    key_id=holdings.pseudonym_key_id))
         elif reference in open_refs:
             new.append(ErasureMark(event="unchecked", version=version, reference=reference, date=today))
-    append_marks(home, new)
+    return new
+
+
+def note_release(target: Path, holdings_dir: Path = HOLDINGS_DIR, erasure_file: Path | None = None,
+                 today: dt.date | None = None) -> list[ErasureMark]:
+    """Check the version published at ``target`` (``<registry>/<name>/<version>``) against erasure requests
+    (:func:`plan_release_marks`) and append the marks; return them."""
+    target = Path(target)
+    new = plan_release_marks(target, target.parent, target.name, holdings_dir, erasure_file, today)
+    append_marks(target.parent, new)
     return new
 
 
@@ -442,7 +503,7 @@ def release_notes(target: Path) -> list[str]:
 
 
 def erasure_warnings(bundle: Path, *, holdings_dir: Path | None = HOLDINGS_DIR,
-                     erasure_file: Path | None = None) -> list[str]:
+                     erasure_file: Path | None = None, exclude_references: frozenset[str] = frozenset()) -> list[str]:
     """Human-readable warnings for loading ``bundle``: the erasure requests whose data it (may) hold.
 
     * A registry bundle (``<registry>/<name>/<version>/``, its ``<name>/releases.jsonl``
@@ -454,8 +515,10 @@ def erasure_warnings(bundle: Path, *, holdings_dir: Path | None = HOLDINGS_DIR,
       ``policies/erasure.yaml``, exists): every erasure request whose fingerprint it holds
       (a request under another key id is reported as not checkable, not as absent).
 
-    Never raises for a bundle without marks or holdings: ``[]``. ``holdings_dir=None``
-    skips the controller's check.
+    Never raises for a bundle without marks or holdings: ``[]`` (a broken registry log or
+    erasure list is an :class:`InputError`/:class:`ConfigError`). ``holdings_dir=None``
+    skips the controller's check; ``exclude_references`` leaves out the requests whose
+    every reference is among them (already reported otherwise).
     """
     bundle = Path(bundle)
     out: list[str] = []
@@ -469,8 +532,9 @@ def erasure_warnings(bundle: Path, *, holdings_dir: Path | None = HOLDINGS_DIR,
                 continue
             said.add(m.reference)
             if m.event == "unchecked":
-                out.append(f"{home.name} {version} was released while erasure request {m.reference} was open and "
-                           "without a holdings record: whether it holds that person's data is unknown.")
+                out.append(f"{home.name} {version} has no holdings record (marked 'unchecked' for erasure request "
+                           f"{m.reference} on {m.date}): whether it holds that person's data is unknown. Withdraw "
+                           "it, or sign it again where its holdings can be made.")
                 continue
             later = [c.version for c in marks if c.event == "cleared" and c.reference == m.reference
                      and released.get(c.version, -1) > released.get(version, -1)]
@@ -490,8 +554,11 @@ def erasure_warnings(bundle: Path, *, holdings_dir: Path | None = HOLDINGS_DIR,
                 if request.key_id != holdings.pseudonym_key_id:
                     other_key += 1
                     continue
-                label = request.reference or f"received {request.received}"
-                if request.fingerprint in holdings.fingerprints and label not in said:
+                refs = request.all_references
+                if refs and set(refs) <= exclude_references:
+                    continue
+                label = " / ".join(refs) or f"received {request.received} (no reference)"
+                if request.fingerprint in holdings.fingerprints and label not in said and not said & set(refs):
                     said.add(label)
                     out.append(f"{holdings.bundle.name} {holdings.bundle.version} holds data that erasure request "
                                f"{label} ({path}) asks to erase: do not serve or release it; sign a version trained "
@@ -501,3 +568,18 @@ def erasure_warnings(bundle: Path, *, holdings_dir: Path | None = HOLDINGS_DIR,
                            f"than this bundle's holdings ({holdings.pseudonym_key_id}): whether it holds that data "
                            "cannot be told.")
     return out
+
+
+def release_warnings(source: Path, target: Path, holdings_dir: Path | None = HOLDINGS_DIR,
+                     erasure_file: Path | None = None) -> list[str]:
+    """Everything ``mahrem release`` warns about after publishing ``source`` at ``target``.
+
+    :func:`release_notes` for the marks the release appended, then the controller's own
+    check of ``source`` (:func:`erasure_warnings`) for the requests those marks do not cover
+    — an erasure request recorded without a reference has no mark, yet the version may hold
+    its value.
+    """
+    target = Path(target)
+    marked = frozenset(m.reference for m in read_marks(target.parent) if m.version == target.name)
+    return [*release_notes(target), *erasure_warnings(source, holdings_dir=holdings_dir, erasure_file=erasure_file,
+                                                      exclude_references=marked)]

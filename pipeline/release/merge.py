@@ -103,6 +103,7 @@ class MergeResult:
     quantization: dict[str, Any] = field(default_factory=dict)
     key_id: str = ""
     development_key: bool = False
+    erasure_warnings: list[str] = field(default_factory=list)
 
 
 def _node(obj: Any, *keys: str) -> Any:
@@ -424,6 +425,52 @@ def _quiet_loading() -> Iterator[None]:
             hf_logging.enable_progress_bar()
 
 
+# --- where the merged model goes ---------------------------------------------------------------
+
+
+def is_merge_output(directory: Path) -> bool:
+    """Whether ``directory`` holds the ``digest.json`` of an earlier merge (so it may be replaced)."""
+    import json
+
+    try:
+        digest = json.loads((Path(directory) / MERGE_DIGEST).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
+    return isinstance(digest, dict) and {"bundle", "target", "measured", "files"} <= set(digest)
+
+
+def check_merge_out(out_dir: Path, bundle: Path, base: Path) -> None:
+    """Refuse an ``--out`` the merge must not replace; checked before anything is loaded.
+
+    The merged directory is built aside and then swapped in, replacing whatever was at
+    ``out_dir``: so ``out_dir`` may not be, contain or lie inside the bundle or the base
+    (nor contain the working directory), and an existing non-empty directory is replaced
+    only when it is an earlier merge's output (it holds a merge's ``digest.json``).
+    """
+    from pipeline.io import check_output_dir
+
+    out_dir = Path(out_dir)
+    if out_dir.name in ("", ".", ".."):
+        raise ConfigError(f"--out {out_dir}: name the directory the merged model goes to by its own name "
+                          "(e.g. --out models/merged); the merge replaces that whole directory.")
+    check_output_dir(out_dir, "--out")
+    out = out_dir.resolve()
+    for option, path in (("the bundle", bundle), ("--base", base)):
+        other = Path(path).resolve()
+        if out == other or other.is_relative_to(out) or out.is_relative_to(other):
+            relation = ("is" if out == other else "contains" if other.is_relative_to(out) else "lies inside")
+            raise ConfigError(f"--out {out_dir}: {relation} {option} ({path}); the merge replaces the whole --out "
+                              "directory, which would destroy it. Choose a new directory elsewhere, e.g. "
+                              "--out models/merged.")
+    if Path.cwd().resolve().is_relative_to(out):
+        raise ConfigError(f"--out {out_dir}: is or contains the working directory; the merge replaces the whole "
+                          "--out directory. Choose a new directory, e.g. --out models/merged.")
+    if out.is_dir() and any(out.iterdir()) and not is_merge_output(out):
+        raise ConfigError(f"--out {out_dir}: an existing directory that is not empty and not the output of an "
+                          f"earlier merge (no merge {MERGE_DIGEST} in it); the merge would replace all of it. Choose "
+                          "a new or empty directory, or remove this one yourself if it may go.")
+
+
 # --- the stage ------------------------------------------------------------------------------
 
 
@@ -438,10 +485,22 @@ def merge_bundle(
     target: str = DEFAULT_TARGET,
     holdout: Path = DEFAULT_HOLDOUT,
     n: int = DEFAULT_N,
+    holdings_dir: Path | None = None,
+    erasure_file: Path | None = None,
 ) -> MergeResult:
-    """Verify ``bundle``, merge its adapter into ``base`` (``target``), measure, sign; see the module doc."""
+    """Verify ``bundle``, merge its adapter into ``base`` (``target``), measure, sign; see the module doc.
+
+    The erasure warnings for ``bundle`` (:func:`pipeline.release.holdings.erasure_warnings`,
+    with the controller's ``holdings_dir`` and ``erasure_file`` where given, else their
+    defaults) are returned and recorded in ``digest.json`` as ``erasure_warnings``.
+    """
     if target not in TARGETS:
         raise ConfigError(f"--target {target!r}: use one of {', '.join(TARGETS)}.")
+    check_merge_out(out_dir, bundle, base)
+    from pipeline.release.holdings import HOLDINGS_DIR, erasure_warnings
+
+    warnings = erasure_warnings(Path(bundle), holdings_dir=holdings_dir if holdings_dir is not None else HOLDINGS_DIR,
+                                erasure_file=erasure_file)
     started = dt.datetime.now(dt.timezone.utc)
     dtype = resolve_dtype(dtype)
     with verified_copy(bundle, public_key) as (copy, statement):
@@ -479,6 +538,7 @@ def merge_bundle(
                     **figures,
                 },
                 "files": files,
+                "erasure_warnings": warnings,
             })
             outputs = {p.name: file_digest(p) for p in sorted(tmp.iterdir()) if p.is_file()}
             write_json(tmp / MERGE_STATEMENT, merge_statement(
@@ -488,7 +548,8 @@ def merge_bundle(
             ))
             sign_bundle(tmp, key)
             _check_own_signature(tmp, key)
-    return MergeResult(Path(out_dir), name, files, target, figures, quantization, key.key_id, key.development)
+    return MergeResult(Path(out_dir), name, files, target, figures, quantization, key.key_id, key.development,
+                       warnings)
 
 
 def _check_own_signature(directory: Path, key: SigningKey) -> None:

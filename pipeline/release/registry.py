@@ -12,11 +12,15 @@ outside ``--to`` or into the source bundle (names and versions are checked again
 naming rule by verify first). ``abroad`` is the ``--abroad``
 flag: the registry being published to is outside Türkiye, or will be served from there.
 
-After publishing, the new version is checked against the erasure requests open in the
-registry (``<to>/<name>/erasures.jsonl``) and the controller's erasure list, using the
-fingerprint set signoff kept for it in ``.mahrem/holdings`` (never copied into the
-registry): :func:`pipeline.release.holdings.note_release`. ``mahrem release`` prints
-:func:`~pipeline.release.holdings.release_notes` for it.
+The new version is checked against the erasure requests open in the registry
+(``<to>/<name>/erasures.jsonl``) and the controller's erasure list, using the fingerprint
+set signoff kept for it in ``.mahrem/holdings`` (never copied into the registry):
+:func:`pipeline.release.holdings.plan_release_marks`. That check reads every file it
+needs *before* anything is published — a broken erasure list, registry log or holdings
+file refuses the release with nothing written — then the version is published, its line
+appended to ``releases.jsonl`` (one ``O_APPEND`` write, earlier lines never rewritten), and
+the marks appended to ``erasures.jsonl``. ``mahrem release`` prints
+:func:`~pipeline.release.holdings.release_warnings` for it.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ import tempfile
 from pathlib import Path
 
 from pipeline.catalog import SharingScope
-from pipeline.io import check_output_dir, iter_jsonl, write_jsonl
+from pipeline.io import append_jsonl, check_output_dir
 from pipeline.release.bundle import BUNDLE_FILES
 from pipeline.release.verify import verify_bundle
 
@@ -111,6 +115,10 @@ def release_bundle(
             f"{target}: version {result.version} is already released, and a released version is never overwritten. "
             "Bump `version` in policies/release.yaml and run signoff again."
         )
+    from pipeline.release.holdings import HOLDINGS_DIR, append_marks, plan_release_marks
+
+    marks = plan_release_marks(bundle, home, result.version, holdings_dir if holdings_dir is not None else HOLDINGS_DIR,
+                               erasure_file, today=(now.date() if now else None))
     home.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{result.version}.", suffix=".staging", dir=home))
     try:
@@ -132,20 +140,14 @@ def release_bundle(
         raise ReleaseRefused(f"{target}: could not publish ({exc.strerror}).") from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    log = home / RELEASES_LOG
-    entries = list(iter_jsonl(log)) if log.exists() else []
-    entries.append({
+    append_jsonl(home / RELEASES_LOG, [{
         "version": result.version,
         "scope": wanted.value,
         "abroad": abroad,
         "signing_key_id": result.key_id,
         "development_key": result.development_key,
         "released_at": (now or dt.datetime.now(dt.timezone.utc)).isoformat(timespec="seconds"),
-    })
-    write_jsonl(log, entries)
-    from pipeline.release.holdings import HOLDINGS_DIR, note_release
-
-    note_release(target, holdings_dir if holdings_dir is not None else HOLDINGS_DIR, erasure_file,
-                 today=(now.date() if now else None))
+    }])
+    append_marks(home, marks)
     return target
 

@@ -18,8 +18,17 @@ Design:
   ``temperature`` 0 or absent = greedy, above 0 = sampling with ``top_p`` and an optional
   ``seed``; ``n`` = 1; ``stream`` is refused), ``GET /v1/models`` and
   ``GET /v1/models/{id}``. Errors are ``{"error": {"message", "type", "param", "code"}}``
-  with 400 / 404 / 405 / 413 / 500. A parameter the server cannot honour (``stop``,
+  with 400 / 403 / 404 / 405 / 413 / 415 / 500 / 503. A parameter the server cannot honour (``stop``,
   ``tools``, ``logprobs``, …) is a 400 naming it, never silently ignored.
+* **Bounded and local.** At most ``max_pending`` chat requests (default 16) wait for or hold
+  the generation lock; one more is answered 503 with a ``Retry-After`` header (the openai
+  client retries it) instead of piling up threads. A body needs a ``Content-Length`` between
+  0 and 4 MiB (chunked, negative or non-numeric lengths are 400s, a larger one 413). Against
+  DNS rebinding and cross-site requests from a browser: a request whose ``Host`` is not
+  ``localhost`` / ``127.0.0.1`` / ``[::1]`` or the ``--host`` address is refused (403; behind
+  a wildcard ``--host`` such as ``0.0.0.0`` any IP literal is accepted too, never a DNS name),
+  and a POST must say ``Content-Type: application/json`` (415), which a cross-site form
+  cannot send without a CORS preflight that this server never grants.
 * **Nothing personal in the logs.** One line per request: id, route, model (only a served
   name), token counts, status, latency. Never messages, answers, or a client-chosen string;
   the stdlib's own request logging is switched off. A failure inside generation logs its
@@ -36,17 +45,20 @@ Design:
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
 import json
 import logging
 import secrets
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -58,6 +70,9 @@ log = logging.getLogger("mahrem.serve")
 
 MAX_BODY_BYTES = 4 * 1024 * 1024
 DEFAULT_MAX_TOKENS = 512
+DEFAULT_MAX_PENDING = 16
+RETRY_AFTER_S = 1
+LOCAL_HOSTNAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 Guard = Callable[[str], str]
 
 
@@ -113,9 +128,10 @@ class ApiError(Exception):
     """An error answered in OpenAI's shape."""
 
     def __init__(self, status: int, message: str, *, param: str | None = None, code: str | None = None,
-                 type: str = "invalid_request_error") -> None:
+                 type: str = "invalid_request_error", headers: Mapping[str, str] | None = None) -> None:
         super().__init__(message)
         self.status, self.message, self.param, self.code, self.type = status, message, param, code, type
+        self.headers = dict(headers or {})
 
     def body(self) -> dict[str, Any]:
         return {"error": {"message": self.message, "type": self.type, "param": self.param, "code": self.code}}
@@ -172,17 +188,43 @@ class ChatService:
         guard: Guard | None = None,
         max_tokens: int = DEFAULT_MAX_TOKENS,
         warnings_for: Callable[[Path], list[str]] = erasure_warnings,
+        max_pending: int = DEFAULT_MAX_PENDING,
     ) -> None:
+        if max_pending < 1:
+            raise ConfigError(f"--max-pending {max_pending}: at least 1 request must be allowed to wait.")
         if base_name in models.names:
             raise ConfigError(f"--base-name {base_name!r} is also an --adapter name; choose another --base-name.")
         if not base_name:
             raise ConfigError("--base-name is empty; give the base model a name, e.g. --base-name base.")
         self.models, self.base_name, self.guard, self.max_tokens = models, base_name, guard, max_tokens
-        self.lock = threading.Lock()
+        self.lock = threading.Lock()  # one generation at a time
+        self.max_pending = max_pending
+        self._pending = 0  # chat requests holding or waiting for ``lock``
+        self._pending_lock = threading.Lock()
         self.created = int(time.time())
         self.warnings: dict[str, list[str]] = {name: list(warnings_for(info.path))
                                                for name, info in models.bundles.items()}
         self.warnings[base_name] = []
+
+    @property
+    def pending(self) -> int:
+        """How many chat requests are generating or waiting for the generation lock now."""
+        return self._pending
+
+    @contextlib.contextmanager
+    def _queue_slot(self) -> Iterator[None]:
+        """A place among the ``max_pending`` requests allowed to wait; a 503 with Retry-After when none is free."""
+        with self._pending_lock:
+            if self._pending >= self.max_pending:
+                raise ApiError(503, f"the server is busy: {self.max_pending} request(s) are already waiting for the "
+                                    f"model (mahrem serve --max-pending). Retry after {RETRY_AFTER_S} s.",
+                               type="server_error", code="server_busy", headers={"Retry-After": str(RETRY_AFTER_S)})
+            self._pending += 1
+        try:
+            yield
+        finally:
+            with self._pending_lock:
+                self._pending -= 1
 
     @property
     def model_ids(self) -> list[str]:
@@ -232,7 +274,7 @@ class ChatService:
                                 "(mahrem serve --max-tokens).", param=which, code="unsupported_value")
         adapter = None if request.model == self.base_name else request.model
         messages = [m.for_template() for m in request.messages]
-        with self.lock:
+        with self._queue_slot(), self.lock:
             try:
                 result = self.models.generate(messages, adapter, max_new_tokens=max_new,
                                               temperature=request.temperature or 0.0, top_p=request.top_p,
@@ -298,6 +340,7 @@ class _Handler(BaseHTTPRequestHandler):
         record = RequestLog(id=f"chatcmpl-{secrets.token_hex(12)}", route="other")
         try:
             try:
+                self._check_host()
                 if path == "/v1/chat/completions":
                     record.route = "chat.completions"
                     if method != "POST":
@@ -321,8 +364,10 @@ class _Handler(BaseHTTPRequestHandler):
                     raise ApiError(404, "no such endpoint; this server has POST /v1/chat/completions, "
                                         "GET /v1/models and GET /v1/models/{model}.", code="unknown_url")
             except ApiError as exc:
-                allow = {"Allow": "POST" if record.route == "chat.completions" else "GET"} if exc.status == 405 else {}
-                self._send(exc.status, exc.body(), record, allow)
+                headers = dict(exc.headers)
+                if exc.status == 405:
+                    headers["Allow"] = "POST" if record.route == "chat.completions" else "GET"
+                self._send(exc.status, exc.body(), record, headers)
             except Exception as exc:  # noqa: BLE001 - a server answers 500 and goes on; the type alone is logged
                 log.error("request id=%s failed inside the server: %s (message withheld: it may quote data)",
                           record.id, type(exc).__name__)
@@ -331,13 +376,31 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             record.write()  # once: a no-op when the answer went out
 
+    def _check_host(self) -> None:
+        """403 unless ``Host`` names this machine (DNS rebinding: a page on another site whose name now
+        points at 127.0.0.1 sends its own name as Host)."""
+        hosts = self.headers.get_all("Host") or []
+        hostname = None
+        if len(hosts) == 1:
+            with contextlib.suppress(ValueError):
+                hostname = urlsplit("//" + hosts[0].strip()).hostname
+        if hostname is None or not self.server.host_allowed(hostname):
+            raise ApiError(403, "the Host header does not name this server; use http://127.0.0.1:<port> (or "
+                                "localhost, or the --host address it was started with).",
+                           type="permission_error", code="host_not_allowed")
+
     def _body(self) -> bytes:
+        if self.headers.get_content_type() != "application/json":
+            raise ApiError(415, "send the body as JSON with the header Content-Type: application/json.",
+                           code="unsupported_media_type")
         if self.headers.get("Transfer-Encoding"):
             raise ApiError(400, "send the body with a Content-Length (chunked transfer is not supported).")
-        try:
-            length = int(self.headers.get("Content-Length", ""))
-        except ValueError:
-            raise ApiError(400, "a JSON body with a Content-Length header is required.") from None
+        lengths = self.headers.get_all("Content-Length") or []
+        text = lengths[0].strip() if len(lengths) == 1 else ""
+        if not text.isascii() or not text.isdigit():  # refuses "-1", "+5", "1e3", "1, 1" and a repeated header
+            raise ApiError(400, "a JSON body with a Content-Length header (a whole number of bytes, 0 or more) "
+                                "is required.", code="invalid_content_length")
+        length = int(text)
         if length > MAX_BODY_BYTES:
             raise ApiError(413, f"the body is {length} bytes; this server takes at most {MAX_BODY_BYTES}.",
                            code="request_too_large")
@@ -366,6 +429,7 @@ class ChatServer(ThreadingHTTPServer):
     service: ChatService | None = None
 
     def __init__(self, host: str, port: int) -> None:
+        self.host = host
         try:
             super().__init__((host, port), _Handler, bind_and_activate=False)
             self.server_bind()
@@ -375,6 +439,23 @@ class ChatServer(ThreadingHTTPServer):
             reason = exc.strerror or type(exc).__name__
             raise InputError(f"--host {host} --port {port}: cannot listen there ({reason}). "
                              "Choose another --port, or stop what is using it.") from None
+
+    def host_allowed(self, hostname: str) -> bool:
+        """A ``Host`` header's hostname that names this server: localhost, a loopback literal, the ``--host``
+        address; behind a wildcard address (``0.0.0.0``, ``::``), any IP literal — never a DNS name."""
+        name = hostname.lower().rstrip(".")
+        if name in LOCAL_HOSTNAMES or name == self.host.strip("[]").lower().rstrip("."):
+            return True
+        try:
+            literal = ipaddress.ip_address(name)
+        except ValueError:
+            return False
+        try:
+            wildcard = ipaddress.ip_address(self.host.strip("[]")).is_unspecified
+        except ValueError:
+            wildcard = self.host == ""
+        return literal.is_loopback or wildcard
+
     def listen(self, service: ChatService) -> None:
         self.service = service
         self.server_activate()
@@ -437,6 +518,7 @@ def open_server(
     max_tokens: int = DEFAULT_MAX_TOKENS,
     guard: Guard | None = None,
     warnings_for: Callable[[Path], list[str]] = erasure_warnings,
+    max_pending: int = DEFAULT_MAX_PENDING,
 ) -> ChatServer:
     """Bind, verify and load everything, then listen: a ready server (call ``serve_forever``).
 
@@ -445,12 +527,14 @@ def open_server(
     """
     if base_name in adapters:
         raise ConfigError(f"--base-name {base_name!r} is also an --adapter name; choose another --base-name.")
+    if max_pending < 1:
+        raise ConfigError(f"--max-pending {max_pending}: at least 1 request must be allowed to wait.")
     server = ChatServer(host, port)
     try:
         models = AdapterSet(adapters, public_key, base, dtype=dtype, device=device)
         try:
             service = ChatService(models, base_name=base_name, guard=guard, max_tokens=max_tokens,
-                                  warnings_for=warnings_for)
+                                  warnings_for=warnings_for, max_pending=max_pending)
         except BaseException:
             models.close()
             raise
