@@ -44,12 +44,10 @@ bundle, so ``model_signing verify key`` accepts it.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import importlib.metadata
 import math
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -411,20 +409,6 @@ def validate_merge_statement(statement: Any) -> None:
         raise ValueError(f"not a valid in-toto Statement v1 / SLSA Provenance v1: {exc}") from None
 
 
-@contextlib.contextmanager
-def _quiet_loading() -> Iterator[None]:
-    """Keep transformers' per-tensor loading and saving bars off the terminal: the CLI shows its own status."""
-    from transformers.utils import logging as hf_logging
-
-    was_enabled = hf_logging.is_progress_bar_enabled()
-    hf_logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            hf_logging.enable_progress_bar()
-
-
 # --- where the merged model goes ---------------------------------------------------------------
 
 
@@ -498,6 +482,7 @@ def merge_bundle(
         raise ConfigError(f"--target {target!r}: use one of {', '.join(TARGETS)}.")
     check_merge_out(out_dir, bundle, base)
     from pipeline.release.holdings import HOLDINGS_DIR, erasure_warnings
+    from pipeline.train.model import quiet_loading
 
     warnings = erasure_warnings(Path(bundle), holdings_dir=holdings_dir if holdings_dir is not None else HOLDINGS_DIR,
                                 erasure_file=erasure_file)
@@ -510,7 +495,7 @@ def merge_bundle(
 
         tokenizer = AutoTokenizer.from_pretrained(base, local_files_only=True)
         scored = read_holdout(holdout, n, tokenizer, quant.max_seq_len)
-        with _quiet_loading():
+        with quiet_loading():
             unmerged, dequantized, quant = _unmerged_model(base, copy, quant)
             merged, tokenizer = _merged_model(base, copy, dtype, dequantized if target == "dequantized" else None)
         figures = measure(merged, unmerged, scored)
@@ -519,7 +504,7 @@ def merge_bundle(
         subjects = {s["name"]: s["digest"]["sha256"] for s in statement["subject"]}
         name = f"{info['name']}-{info['version']}"
         with atomic_dir(out_dir) as tmp:
-            with _quiet_loading():
+            with quiet_loading():
                 merged.save_pretrained(tmp)
                 tokenizer.save_pretrained(tmp)
             files = {p.name: file_digest(p) for p in sorted(tmp.iterdir()) if p.is_file()}

@@ -44,8 +44,8 @@ def pick_device(device: str | None) -> torch.device:
 
 
 @contextlib.contextmanager
-def _quiet_loading():
-    """Hide transformers' per-tensor loading bar: the CLI draws its own progress."""
+def quiet_loading():
+    """Hide transformers' per-tensor loading and saving bars: the CLI draws its own progress."""
     from transformers.utils import logging as hf_logging
 
     was_enabled = hf_logging.is_progress_bar_enabled()
@@ -115,7 +115,7 @@ def load_base(base_dir: Path, config: TrainParams, device: torch.device) -> Any:
             kwargs["device_map"] = {"": device.index if device.index is not None else torch.cuda.current_device()}
         else:
             kwargs["device_map"] = {"": "cpu"}
-    with _quiet_loading():
+    with quiet_loading():
         model = AutoModelForCausalLM.from_pretrained(base_dir, **kwargs)
     if config.quantized:
         _pin_4bit_compute_dtype(model, dtype)
