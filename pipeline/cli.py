@@ -11,6 +11,7 @@ messages (they can quote data), and the exit code is 70 (``EX_SOFTWARE``), never
 from __future__ import annotations
 
 import contextlib
+import enum
 import os
 from pathlib import Path
 from typing import Annotated
@@ -53,6 +54,36 @@ app = typer.Typer(
 )
 
 ParamsOption = Annotated[Path, typer.Option("--params", help="The params file whose block this stage reads.")]
+class Engine(str, enum.Enum):
+    local = "local"
+    ray = "ray"
+
+
+EngineOption = Annotated[
+    Engine | None,
+    typer.Option(
+        "--engine",
+        help="local: this machine's processes; ray: Ray Data actors (`pip install 'mahrem\\[ray]'`). "
+        "Same outputs byte for byte. Default: params scan.engine.",
+    ),
+]
+AddressOption = Annotated[
+    str | None,
+    typer.Option(
+        "--address",
+        help="With --engine ray: an existing Ray cluster ('auto', 'ray://head:10001'). "
+        "Default: params scan.ray_address; none starts a local Ray instance.",
+    ),
+]
+
+
+def _with_engine(config, workers: int | None, engine: str | None, address: str | None):
+    """The scan params with the command line's --workers / --engine / --address applied."""
+    engine = engine.value if engine is not None else None
+    update = {k: v for k, v in (("workers", workers), ("engine", engine), ("ray_address", address)) if v is not None}
+    if address is not None and (engine or config.engine) != "ray":
+        raise ConfigError("--address names a Ray cluster: use it with --engine ray (or scan.engine: ray in params.yaml).")
+    return config.model_copy(update=update)
 
 
 EX_SOFTWARE = 70  # sysexits.h: an internal software error — a bug in Mahrem, not in the input
@@ -356,8 +387,9 @@ def _run_scan(inputs, out: Path, config, policy_file: Path, *, catalog_check: bo
 
     check_output_dir(out, "--out")
     workers = config.workers or (os.cpu_count() or 1)
+    on = " on Ray" if config.engine == "ray" else ""
     with progress_bar() as bar:
-        task = bar.add_task(f"scan: MB ({workers} worker{'s' if workers > 1 else ''})", total=None)
+        task = bar.add_task(f"scan: MB ({workers} worker{'s' if workers > 1 else ''}{on})", total=None)
 
         def update(done: int, total: int) -> None:
             bar.update(task, completed=round(done / 1e6, 2), total=round(total / 1e6, 2))
@@ -383,6 +415,8 @@ def scan(
     workers: Annotated[
         int | None, typer.Option(min=0, help="Processes (default: params scan.workers; 0 = all cores).")
     ] = None,
+    engine: EngineOption = None,
+    address: AddressOption = None,
     params: ParamsOption = PARAMS_FILE,
 ) -> None:
     """Scan the raw training data for personal data and special categories.
@@ -393,9 +427,7 @@ def scan(
     summary.json (the full audit), metrics.json (its headline figures: `dvc metrics show`)
     and report.html (the audit page).
     """
-    config = load_params("scan", ScanParams, params)
-    if workers is not None:
-        config = config.model_copy(update={"workers": workers})
+    config = _with_engine(load_params("scan", ScanParams, params), workers, engine, address)
     _run_scan(inputs or config.inputs, out, config, policy_path(params), catalog_check=True)
 
 
@@ -433,6 +465,12 @@ def anonymize(
         "reports/anonymize"
     ),
     erasure: Annotated[Path, typer.Option(help="Erasure requests (fingerprints).")] = Path("policies/erasure.yaml"),
+    workers: Annotated[
+        int | None,
+        typer.Option(min=0, help="Processes of the residual re-scan (default: params scan.workers; 0 = all cores)."),
+    ] = None,
+    engine: EngineOption = None,
+    address: AddressOption = None,
     params: ParamsOption = PARAMS_FILE,
 ) -> None:
     """Apply the anonymization policy to the raw data, using the scan's findings.
@@ -444,7 +482,7 @@ def anonymize(
     """
     from pipeline.anonymize.run import run_anonymize
 
-    config = load_params("scan", ScanParams, params)
+    config = _with_engine(load_params("scan", ScanParams, params), workers, engine, address)
     check_output_dir(data_out, "--data-out")
     check_output_dir(report_out, "--report-out")
     result = run_anonymize(

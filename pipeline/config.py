@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -181,3 +181,14 @@ class ScanParams(StrictModel):
     batch_size: int = Field(64, ge=1, le=10_000)
     min_score: float = Field(0.5, ge=0.0, le=1.0, description="Findings below this score are not reported.")
     recognizers: str = Field("policies/recognizers", description="Directory of Presidio recognizer YAML files.")
+    engine: Literal["local", "ray"] = Field(
+        "local",
+        description=(
+            "Where scan and anonymize's residual re-scan run: 'local' (this machine's processes) or "
+            "'ray' (Ray Data actors; `pip install 'mahrem[ray]'`). Same outputs, byte for byte."
+        ),
+    )
+    ray_address: str | None = Field(
+        None,
+        description="engine ray: an existing cluster ('auto', 'ray://head:10001'); null starts a local Ray instance.",
+    )

@@ -102,6 +102,7 @@ class RawRecord:
     data: dict[str, Any]
     file: str
     line: int
+    byte_offset: int = 0  # where its line starts: a duplicate found later is quarantined by it
 
     @property
     def id(self) -> str:
@@ -414,7 +415,7 @@ def read_records(
                 continue
             seen_ids.add(obj["id"])
             stats.records += 1
-            yield RawRecord(data=obj, file=name, line=line_no)
+            yield RawRecord(data=obj, file=name, line=line_no, byte_offset=offset)
 
 
 def dumps(obj: Any) -> str:

@@ -18,6 +18,16 @@ OTHER_TOOLS = {
     "--untracked-files": "git status",
     "--no-deps": "pip install",
     "--dir": "python -m pipeline.metrics",
+    "--head": "ray start",
+    "--address": "ray start",
+    "--config_file": "accelerate launch",
+    "--num_processes": "accelerate launch",
+    "--no_python": "accelerate launch",
+    "--gpu_ids": "accelerate launch",
+    "--main_process_port": "accelerate launch",
+    "--num_machines": "accelerate launch",
+    "--machine_rank": "accelerate launch",
+    "--main_process_ip": "accelerate launch",
 }
 OPTION = re.compile(r"(?<![\w-])--[a-z][a-z0-9_-]*[a-z0-9]")
 

@@ -7,8 +7,9 @@ for the residual re-scan and calls :func:`pipeline.anonymize.stage.anonymize_dat
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, ExitStack, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +54,7 @@ def run_anonymize(
     from pipeline.anonymize.stage import anonymize_dataset
     from pipeline.keys import load_pseudonym_key
     from pipeline.policy import load_policy
-    from pipeline.scan.analyzer import get_analyzer
+    from pipeline.scan.engine import EngineConfig, open_engine
 
     policy = load_policy(policy_file)
     inputs = anonymize_inputs(list(scan_params.inputs), on_skip)
@@ -66,10 +67,20 @@ def run_anonymize(
     erasures = load_erasures(erasure)
     erasures.check_key(key)
     recognizers = scan_params.recognizers if Path(scan_params.recognizers).is_dir() else None
-    with status("anonymize: loading the analyzer for the residual re-scan"):
-        analyzer = get_analyzer(recognizers, scan_params.min_score)
-    with status("anonymize: applying the policy, de-duplicating, re-scanning"):
-        return anonymize_dataset(
-            inputs, findings, data_out, report_out, policy, key, analyzer.analyze,
-            erased=erasures.fingerprints, erasure_digest=erasures.digest,
-        )
+    # The residual re-scan streams through the same worker pool as the scan (scan.engine, scan.workers).
+    engine_config = EngineConfig(
+        name=scan_params.engine,
+        workers=scan_params.workers or (os.cpu_count() or 1),
+        batch_size=scan_params.batch_size,
+        min_score=scan_params.min_score,
+        recognizer_dir=recognizers,
+        address=scan_params.ray_address,
+    )
+    with ExitStack() as stack:
+        with status(f"anonymize: starting the {scan_params.engine} engine for the residual re-scan"):
+            engine = stack.enter_context(open_engine(engine_config, key))
+        with status("anonymize: applying the policy, de-duplicating, re-scanning"):
+            return anonymize_dataset(
+                inputs, findings, data_out, report_out, policy, key, engine.analyze,
+                erased=erasures.fingerprints, erasure_digest=erasures.digest,
+            )

@@ -1,38 +1,39 @@
 """The scan stage: find personal data in raw JSONL, write findings and a value-free audit.
 
 ``scan_files`` streams every input file through :mod:`pipeline.io` (bad lines are
-quarantined), sends batches of records to the analyzer — in this process or in a pool of
-``workers`` processes, each building its engines once — and writes, atomically:
+quarantined) and sends batches of records to the analyzer on an engine
+(:mod:`pipeline.scan.engine`: this process, a pool of ``workers`` processes, or an actor
+pool on Ray Data, each worker building its engines once). The results come back in input
+order, so every engine writes the same bytes, atomically:
 
 * ``findings.jsonl`` — one finding per detected span (DESIGN.md §3), no values;
 * ``quarantine.jsonl`` — file, line, byte offset and reason of every bad line;
 * ``summary.json`` — counts (DVC metrics);
 * ``report.html`` — the audit page for a data-protection officer.
 
-Memory stays bounded: at most ``2 × workers`` batches are in flight at once.
+Memory stays bounded: the local pool holds at most ``2 × workers`` batches in flight, and
+Ray Data applies its own back-pressure.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing
 import re
-from concurrent.futures import ProcessPoolExecutor
 import time
-from collections import Counter, defaultdict, deque
-from collections.abc import Callable, Iterator, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pipeline import entities as E
 from pipeline.config import chain_record, file_digest
-from pipeline.io import QuarantineEntry, ReadStats, atomic_write, dumps, read_records, write_json
+from pipeline.io import QuarantineEntry, ReadStats, atomic_write, dumps, write_json
 from pipeline.keys import PseudonymKey
 from pipeline.reports import check_report
 from pipeline.reports.scan import ScanSummary
-from pipeline.fields import is_plain_key
-from pipeline.fingerprint import fingerprint, record_key
+from pipeline.fingerprint import fingerprint
+from pipeline.scan.engine import Batch, EngineConfig, open_engine
 
 FINDINGS_FILE = "findings.jsonl"
 QUARANTINE_FILE = "quarantine.jsonl"
@@ -51,6 +52,8 @@ class ScanConfig:
     min_score: float = 0.5
     max_quarantine_ratio: float = 0.05
     recognizer_dir: Path | None = Path("policies/recognizers")
+    engine: str = "local"  # or "ray" (pipeline.scan.engine)
+    address: str | None = None  # Ray only: an existing cluster; None starts a local instance
 
 
 @dataclass(frozen=True)
@@ -69,30 +72,13 @@ class ScanResult:
     records_with_pii: int = 0
     records_with_special: int = 0
     summary: dict[str, Any] = field(default_factory=dict)
+    worker_pids: set[int] = field(default_factory=set)  # the processes that ran detection
 
 
-# --- the per-process worker ----------------------------------------------------------
-
-_WORKER: dict[str, Any] = {}
-
-
-def _init_worker(key: PseudonymKey, recognizer_dir: str | None, min_score: float) -> None:
-    from pipeline.scan.analyzer import get_analyzer
-
-    _WORKER["key"] = key
-    _WORKER["analyzer"] = get_analyzer(recognizer_dir, min_score)
-
-
-# [(record_id, [(field, text) or (field, text, role), ...])]; record_id is the keyed id.
-Batch = list[tuple[str, list[tuple[str, ...]]]]
 # Identifiers a customer may type across two messages ("TC'm 12345", "678901"): only types
 # with a checksum, so that joining two unrelated numbers almost never makes a false one.
 CROSS_TURN_TYPES = frozenset({E.TR_NATIONAL_ID, E.TR_TAX_ID, E.IBAN_CODE, E.CREDIT_CARD})
 _CONTENT = re.compile(r"messages\[\d+\]\.content")
-
-
-def _scan_batch(batch: Batch) -> list[list[dict[str, Any]]]:
-    return detect_findings(_WORKER["analyzer"], _WORKER["key"], batch)
 
 
 def _finding(key: PseudonymKey, rid: str, fname: str, start: int, end: int, d, value: str, recognizer: str) -> dict[str, Any]:
@@ -195,23 +181,6 @@ class _Tally:
             self.scores[entity][min(9, int(f["score"] * 10))] += 1
 
 
-def _windowed(executor, batches: Iterator[tuple[Any, Batch]], window: int):
-    """Ordered results with at most ``window`` batches in flight (bounded memory).
-
-    ``concurrent.futures`` rather than ``multiprocessing.Pool``: a worker that dies (killed,
-    out of memory) raises ``BrokenProcessPool`` here instead of hanging the stage forever.
-    """
-    pending: deque = deque()
-    for meta, batch in batches:
-        pending.append((meta, executor.submit(_scan_batch, batch)))
-        if len(pending) >= window:
-            meta0, future = pending.popleft()
-            yield meta0, future.result()
-    while pending:
-        meta0, future = pending.popleft()
-        yield meta0, future.result()
-
-
 def scan_files(
     inputs: Sequence[InputFile],
     out_dir: Path,
@@ -240,58 +209,55 @@ def scan_files(
     done_bytes = 0
     recognizer_dir = str(config.recognizer_dir) if config.recognizer_dir and config.recognizer_dir.is_dir() else None
 
-    with atomic_write(out_dir / FINDINGS_FILE) as findings_out, atomic_write(out_dir / QUARANTINE_FILE) as quarantine_out:
+    engine_config = EngineConfig(
+        name=config.engine,
+        workers=config.workers,
+        batch_size=config.batch_size,
+        min_score=config.min_score,
+        recognizer_dir=recognizer_dir,
+        address=config.address,
+    )
+    accepted: set[str] = set()  # keyed ids: unique across all inputs (each reader checks its own file)
+    with (
+        atomic_write(out_dir / FINDINGS_FILE) as findings_out,
+        atomic_write(out_dir / QUARANTINE_FILE) as quarantine_out,
+        open_engine(engine_config, key) as engine,
+    ):
 
         def on_quarantine(entry: QuarantineEntry) -> None:
             quarantine_out.write(dumps(entry.to_json()) + "\n")
             if len(quarantine_sample) < 200:
                 quarantine_sample.append(entry.to_json())
 
-        def batches() -> Iterator[tuple[Any, Batch]]:
-            seen_ids: set[str] = set()  # record ids must be unique across all inputs
-            for item in inputs:
-                stats = stats_by_file.setdefault(str(item.path), ReadStats(file=str(item.path)))
-                batch: Batch = []
-                meta: list[tuple[str, dict[str, str | None], int]] = []
-                for record in read_records(item.path, on_quarantine, stats=stats, seen_ids=seen_ids):
-                    fields = list(record.fields())
-                    batch.append((record_key(key, record.id), fields))
-                    # A record's own `source` is data (audit reads any file): named only when plain.
-                    own = record.source if isinstance(record.source, str) and is_plain_key(record.source) else None
-                    source = item.source or own or item.path.stem
-                    size = sum(len(text.encode("utf-8")) for _, text, _ in fields)
-                    meta.append((source, {f: role for f, _, role in fields}, size))
-                    tally.fields += len(fields)
-                    tally.chars += sum(len(text) for _, text, _ in fields)
-                    if len(batch) >= config.batch_size:
-                        yield meta, batch
-                        batch, meta = [], []
-                if batch:
-                    yield meta, batch
-
-        def consume(results: Iterator[tuple[Any, list[list[dict[str, Any]]]]]) -> None:
-            nonlocal done_bytes
-            for meta, per_record in results:
-                for (source, roles, size), findings in zip(meta, per_record):
-                    for finding in findings:
-                        findings_out.write(dumps(finding) + "\n")
-                    tally.add(source, roles, findings)
-                    done_bytes += size
-                if progress:
-                    progress(done_bytes, total_bytes)
-
-        if config.workers <= 1:
-            _init_worker(key, recognizer_dir, config.min_score)
-            consume((meta, _scan_batch(batch)) for meta, batch in batches())
-        else:
-            # spawn, not fork: the parent may hold threads (progress bar) and loaded models.
-            with ProcessPoolExecutor(
-                config.workers,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_init_worker,
-                initargs=(key, recognizer_dir, config.min_score),
-            ) as executor:
-                consume(_windowed(executor, batches(), window=2 * config.workers))
+        duplicates: dict[int, list[str]] = defaultdict(list)  # file index -> reasons, applied to its stats
+        for unit in engine.scan([(item.path, item.source) for item in inputs]):
+            item = inputs[unit.file_index]
+            for kind, value in unit.events:
+                if kind == "q":
+                    on_quarantine(value)
+                    continue
+                meta, findings = unit.records[value], unit.findings[value]
+                if meta.record_id in accepted:  # the same id in an earlier file
+                    reason = "duplicate id (an earlier line has the same id)"
+                    on_quarantine(QuarantineEntry(str(item.path), meta.line, meta.byte_offset, reason))
+                    duplicates[unit.file_index].append(reason)
+                    continue
+                accepted.add(meta.record_id)
+                for finding in findings:
+                    findings_out.write(dumps(finding) + "\n")
+                tally.add(meta.source, meta.roles, findings)
+                tally.fields += meta.fields
+                tally.chars += meta.chars
+                done_bytes += meta.size
+            if unit.stats is not None:
+                stats = stats_by_file[str(item.path)] = unit.stats
+                for reason in duplicates.pop(unit.file_index, []):
+                    stats.records -= 1
+                    stats.quarantined += 1
+                    stats.by_reason[reason.split(" (")[0]] += 1
+            if progress:
+                progress(done_bytes, total_bytes)
+        worker_pids = set(engine.worker_pids)
 
     lines = sum(s.lines for s in stats_by_file.values())
     records = sum(s.records for s in stats_by_file.values())
@@ -370,6 +336,7 @@ def scan_files(
         records_with_pii=tally.records_with_pii,
         records_with_special=tally.records_with_special,
         summary=summary,
+        worker_pids=worker_pids,
     )
     if ratio > config.max_quarantine_ratio:
         raise QuarantineLimitExceeded(
@@ -426,6 +393,8 @@ def run_scan(
         min_score=params.min_score,
         max_quarantine_ratio=policy.policy.max_quarantine_ratio,
         recognizer_dir=Path(params.recognizers),
+        engine=params.engine,
+        address=params.ray_address,
     )
     return scan_files(
         inputs,

@@ -1,0 +1,158 @@
+"""`--engine ray`: scan and anonymize on Ray Data give the bytes `--engine local` gives.
+
+A real local Ray instance (``num_cpus=2``, not ``local_mode``): the raw shards are read by
+Ray Data read tasks and detection runs on an actor pool of two processes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from pipeline.cli import app
+from pipeline.keys import PSEUDONYM_ENV, PseudonymKey
+from pipeline.scan.stage import InputFile, ScanConfig, scan_files
+
+ray = pytest.importorskip("ray", reason="Ray is the optional extra mahrem[ray]; `make install` installs it")
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE = REPO / "data" / "raw" / "sample.jsonl"
+SECRET = bytes.fromhex("2d92c949a01a7970b6afaff32d26156bf7c61d1416309376e19cbe16901596cb")  # fixed, random-looking (the key check refuses patterns)
+KEY = PseudonymKey(SECRET)
+runner = CliRunner()
+# What may differ between two runs of the same input: when, and how long.
+VOLATILE = {"wall_seconds", "scanned_at", "anonymized_at"}
+
+
+@pytest.fixture(scope="module")
+def ray_instance():
+    if not SAMPLE.is_file():
+        pytest.fail(f"{SAMPLE} is missing: run `dvc repro sample` (or `make run`) first")
+    ray.init(num_cpus=2, include_dashboard=False, logging_level="WARNING", log_to_driver=False)
+    try:
+        yield
+    finally:
+        ray.shutdown()
+
+
+def _lines(n: int) -> list[bytes]:
+    return SAMPLE.read_bytes().splitlines(keepends=True)[:n]
+
+
+def _shards(root: Path) -> list[Path]:
+    """Three shards of real sample records with bad lines and ids repeated inside and across shards."""
+    lines = _lines(60)
+    first_id = json.loads(lines[0])["id"]
+    other_id = json.loads(lines[30])["id"]
+    dup = json.loads(lines[5])
+    dup["id"] = first_id  # the id of shard 1's first record, again in shard 2
+    dup2 = json.loads(lines[40])
+    dup2["id"] = other_id  # repeated inside shard 2
+    shards = {
+        "a.jsonl": lines[:20] + [b"{not json\n"],
+        "b.jsonl": lines[20:40] + [json.dumps(dup).encode() + b"\n", b"\xff\xfe broken utf-8\n", json.dumps(dup2).encode() + b"\n"],
+        "c.jsonl": [b"\n"] + lines[40:60],
+    }
+    root.mkdir(parents=True, exist_ok=True)
+    for name, content in shards.items():
+        (root / name).write_bytes(b"".join(content))
+    return [root / name for name in shards]
+
+
+def _json_without(path: Path, keys: set[str] = VOLATILE) -> dict:
+    data = json.loads(path.read_text())
+    for key in keys:
+        data.pop(key, None)
+    # The scan summary (an input of anonymize's chain) holds its own time stamps.
+    data.get("chain", {}).get("inputs", {}).pop("reports/scan/summary.json", None)
+    return data
+
+
+def _session_files() -> list[Path]:
+    from ray._private import worker  # the running instance's session directory (logs, sockets, spills)
+
+    session = Path(worker._global_node.get_session_dir_path())
+    return [p for p in session.rglob("*") if p.is_file() and not p.is_symlink()]
+
+
+def test_shards_on_ray_equal_local_with_quarantine_and_accounting(ray_instance, tmp_path):
+    files = [InputFile(p, "sample") for p in _shards(tmp_path / "raw")]
+    common = dict(batch_size=4, max_quarantine_ratio=0.5, recognizer_dir=REPO / "policies/recognizers")
+    local = scan_files(files, tmp_path / "local", ScanConfig(workers=1, **common), KEY)
+    on_ray = scan_files(files, tmp_path / "ray", ScanConfig(workers=2, engine="ray", **common), KEY)
+
+    for name in ("findings.jsonl", "quarantine.jsonl"):
+        assert (tmp_path / "ray" / name).read_bytes() == (tmp_path / "local" / name).read_bytes(), name
+    # The same summary but for the output directory's name in the chain and the worker count.
+    ray_summary = _json_without(tmp_path / "ray" / "summary.json", VOLATILE | {"config", "chain"})
+    assert ray_summary == _json_without(tmp_path / "local" / "summary.json", VOLATILE | {"config", "chain"})
+    # Every line is accounted for, across shards: 3 bad lines and 2 repeated ids quarantined.
+    assert on_ray.lines == 65 and on_ray.records == 60 and on_ray.quarantined == 5
+    reasons = [json.loads(line)["reason"] for line in (tmp_path / "ray" / "quarantine.jsonl").read_text().splitlines()]
+    assert sum(r.startswith("duplicate id") for r in reasons) == 2
+    assert ray_summary["files"][str(tmp_path / "raw" / "b.jsonl")]["quarantined"] == 3
+    # Two actor processes did the detection, neither of them this one; locally this process did.
+    assert len(on_ray.worker_pids) >= 2 and os.getpid() not in on_ray.worker_pids
+    assert local.worker_pids == {os.getpid()}
+    # The key went to the workers in memory only: not in any file of the Ray session (logs, spills).
+    for path in _session_files():
+        data = path.read_bytes()
+        assert SECRET not in data and SECRET.hex().encode() not in data, path
+
+
+def _project(root: Path) -> Path:
+    root.mkdir()
+    shutil.copy(REPO / "params.yaml", root / "params.yaml")
+    shutil.copytree(REPO / "policies", root / "policies")
+    (root / "data" / "raw").mkdir(parents=True)
+    shutil.copy(SAMPLE, root / "data" / "raw" / "sample.jsonl")
+    return root
+
+
+def test_scan_and_anonymize_of_the_sample_corpus_are_byte_identical_on_ray(ray_instance, tmp_path, monkeypatch):
+    monkeypatch.setenv(PSEUDONYM_ENV, SECRET.hex())
+    outputs = {}
+    for engine in ("local", "ray"):
+        project = _project(tmp_path / engine)
+        monkeypatch.chdir(project)
+        for command in (["scan"], ["anonymize"]):
+            result = runner.invoke(app, [*command, "--engine", engine, "--workers", "2"], terminal_width=200)
+            assert result.exit_code == 0, result.output
+        outputs[engine] = project
+    local, on_ray = outputs["local"], outputs["ray"]
+    for name in (
+        "reports/scan/findings.jsonl",
+        "reports/scan/quarantine.jsonl",
+        "data/anonymized/train.jsonl",
+        "data/anonymized/holdout.jsonl",
+        "reports/anonymize/log.jsonl",
+        "reports/anonymize/residual.json",
+        "reports/anonymize/canaries.json",
+    ):
+        assert (on_ray / name).read_bytes() == (local / name).read_bytes(), name
+    for name in ("reports/scan/summary.json", "reports/scan/metrics.json", "reports/anonymize/summary.json", "reports/anonymize/metrics.json"):
+        assert _json_without(on_ray / name) == _json_without(local / name), name
+    assert (local / "data/anonymized/train.jsonl").stat().st_size > 100_000  # the real corpus went through
+
+
+def test_without_ray_installed_the_error_says_how_to_install_it(tmp_path, monkeypatch):
+    from pipeline.config import ConfigError
+    from pipeline.scan.engine import EngineConfig, open_engine
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` raises ImportError
+    with pytest.raises(ConfigError, match=r"pip install 'mahrem\[ray\]'"):
+        with open_engine(EngineConfig(name="ray", workers=2), KEY):
+            pass
+
+
+def test_address_without_the_ray_engine_is_refused(tmp_path, monkeypatch):
+    monkeypatch.chdir(_project(tmp_path / "p"))
+    result = runner.invoke(app, ["scan", "--engine", "local", "--address", "auto"], terminal_width=200)
+    assert result.exit_code != 0
+    assert "--address" in result.output and "--engine ray" in result.output
