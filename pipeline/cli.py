@@ -686,13 +686,31 @@ def train(
     turns only; batches are grouped by length, never packed. A run killed midway resumes
     from its last checkpoint when re-run and ends with the same adapter. The same code
     runs on CUDA. `dvc plots show` draws the loss curves.
+
+    Under `accelerate launch` it trains data-parallel (DDP-style) over the launched
+    processes, with the same result as one process; only rank 0 writes and prints.
+    Example (2 CPU processes): `accelerate launch --config_file configs/accelerate/ddp_cpu.yaml --num_processes 2
+    --no_python bin/mahrem train`, or set `train.processes: 2` in params.yaml and `mahrem train`
+    (and `dvc repro`) launches itself that way.
     """
     from pipeline.train import TrainParams, train_adapter
+    from pipeline.train.distributed import launch_command, launched_rank, launched_world_size
 
     config = load_params("train", TrainParams, params)
     check_output_dir(out, "--out")
     check_output_dir(report, "--report")
     check_output_dir(work_dir, "--work-dir")
+    if config.processes > 1 and launched_world_size() == 1:  # train.processes: launch this command on N processes
+        import subprocess
+
+        argv = ["train", "--base", str(base), "--data", str(data), "--out", str(out), "--report", str(report),
+                "--work-dir", str(work_dir), "--params", str(params), *(["--device", device] if device else [])]  # fmt: skip
+        command, env = launch_command(config.processes, config.accelerate_config, device, argv)
+        console.print(f"train: launching {config.processes} processes with accelerate ({command[5]})", highlight=False)
+        raise typer.Exit(subprocess.call(command, env=env))
+    if launched_rank() != 0:  # another rank of `accelerate launch`: rank 0 draws the bar and prints
+        train_adapter(base, data, out, report, config, device=device, work_dir=work_dir)
+        return
     with progress_bar() as bar:
         task = bar.add_task("train: loading", total=None)
 

@@ -132,6 +132,26 @@ class TrainParams(StrictModel):
         ),
     )
 
+    # --- processes (data parallelism; pipeline/train/distributed.py) -------------------
+    processes: int = Field(
+        1,
+        ge=1,
+        le=1024,
+        description=(
+            "Data-parallel processes on this machine. Above 1, `mahrem train` (and so `dvc repro train`) launches "
+            "itself with `accelerate launch`; the result equals one process's (same global batch, "
+            "batch_size x grad_accum), only the speed changes. Processes beyond grad_accum idle."
+        ),
+    )
+    accelerate_config: str = Field(
+        "auto",
+        description=(
+            "The accelerate config file used when processes > 1; 'auto' = configs/accelerate/ddp_gpu.yaml on "
+            "CUDA, configs/accelerate/ddp_cpu.yaml on the CPU. FSDP (configs/accelerate/fsdp_qlora.yaml) is "
+            "refused: not implemented yet."
+        ),
+    )
+
     @model_validator(mode="after")
     def _coherent(self) -> TrainParams:
         if self.max_steps and self.warmup_steps >= self.max_steps:

@@ -11,6 +11,11 @@ Order of one optimizer step: ``grad_accum`` micro-batches (forward, loss summed 
 labelled tokens, backward with the step's token count as divisor), gradient clipping,
 AdamW step, scheduler step; then, when due, the holdout evaluation and the checkpoint;
 then DVCLive and the progress callback.
+
+Under ``accelerate launch`` (several processes) the same loop runs on every rank, each
+rank taking its share of a step's micro-batches and the gradients being summed before the
+step: :mod:`pipeline.train.distributed` says how, and why the result equals the
+single-process one. Only rank 0 writes.
 """
 
 from __future__ import annotations
@@ -44,6 +49,8 @@ from pipeline.train.checkpoint import (
     tree_digest,
 )
 from pipeline.train.config import TrainParams
+from pipeline.train.distributed import SINGLE, Dist, idle_warning, micro_batch_rng
+from pipeline.train.distributed import setup as setup_distributed
 from pipeline.train.errors import BaseLoadError
 from pipeline.train.data import IGNORE_INDEX, TokenizedData, collate, epoch_batches, eval_batches, load_tokenized
 from pipeline.train.model import (
@@ -70,7 +77,7 @@ REPORT_FILE = "report.html"
 FINAL_LOSS_WINDOW = 5
 _SCHEDULES = {"cosine": "cosine", "linear": "linear", "constant": "constant_with_warmup"}
 # Parameters that do not change a single bit of the trained adapter or its metric history.
-_NOT_IN_RUN_DIGEST = ("checkpoint_every", "keep_checkpoints")
+_NOT_IN_RUN_DIGEST = ("checkpoint_every", "keep_checkpoints", "processes", "accelerate_config")
 
 
 @dataclass(frozen=True)
@@ -82,6 +89,8 @@ class TrainResult:
     holdout_loss_adapter: float
     resumed_from_step: int | None
     summary: dict[str, Any]
+    # False on the other ranks of a multi-process run: they wrote nothing (rank 0 wrote the outputs).
+    main_process: bool = True
 
 
 def _versions() -> dict[str, str]:
@@ -143,17 +152,32 @@ def _label_tokens(rows: Any) -> int:
 
 
 @torch.no_grad()
-def holdout_loss(model: Any, holdout: Any, config: TrainParams, pad_id: int, device: torch.device) -> float:
-    """Mean next-token loss over the holdout's learned (assistant) tokens, same masking as training."""
+def holdout_loss(
+    model: Any, holdout: Any, config: TrainParams, pad_id: int, device: torch.device, dist: Dist = SINGLE
+) -> float:
+    """Mean next-token loss over the holdout's learned (assistant) tokens, same masking as training.
+
+    With several processes the batches are dealt over the ranks and the per-batch sums put
+    back in order (:meth:`Dist.placed_sum`), so the figure is the single-process one.
+    """
     was_training = model.training
     model.eval()
     _keep_4bit_layers_trainable(model)
-    total, count = 0.0, 0
-    for indices in eval_batches(list(holdout["length"]), config.eval_batch_size):
+    batches = eval_batches(list(holdout["length"]), config.eval_batch_size)
+    sums: dict[int, float] = {}
+    counts: dict[int, float] = {}
+    for position in dist.share(len(batches)):
         with autocast(device, config):
-            loss_sum, n = token_loss_sum(model, _to(collate(holdout[indices], pad_id), device))
-        total += float(loss_sum)
-        count += n
+            loss_sum, n = token_loss_sum(model, _to(collate(holdout[batches[position]], pad_id), device))
+        sums[position] = float(loss_sum)
+        counts[position] = n
+    if dist.active:
+        sums = dict(enumerate(dist.placed_sum(sums, len(batches))))
+        counts = dict(enumerate(dist.placed_sum(counts, len(batches))))
+    total, count = 0.0, 0
+    for position in range(len(batches)):
+        total += sums[position]
+        count += int(counts[position])
     model.train(was_training)
     return total / count
 
@@ -165,19 +189,32 @@ def optimizer_step(
     scheduler: Any,
     config: TrainParams,
     device: torch.device,
+    *,
+    dist: Dist = SINGLE,
+    first_micro_batch: int = 0,
 ) -> tuple[float, int]:
     """One optimizer step over ``batches`` (its micro-batches); returns (mean loss, labelled tokens).
 
     Each micro-batch's summed loss is divided by the labelled tokens of the whole step, so
     the gradient is the mean over every assistant token of the step, whatever the split.
+    With several processes (``dist``) this rank runs only its share of ``batches`` and the
+    gradients are summed over the ranks before clipping (:mod:`pipeline.train.distributed`).
+    ``first_micro_batch`` is the global index of ``batches[0]`` (it seeds dropout masks).
     """
     step_labels = sum(int((b["labels"][:, 1:] != IGNORE_INDEX).sum()) for b in batches)
+    losses: dict[int, float] = {}
+    for position in dist.share(len(batches)):
+        with micro_batch_rng(config.lora.dropout, config.seed, first_micro_batch + position, device):
+            with autocast(device, config):
+                loss_sum, _ = token_loss_sum(model, _to(batches[position], device))
+            (loss_sum / step_labels).backward()
+        losses[position] = float(loss_sum.detach())
+    if dist.active:
+        dist.sum_gradients([p for group in optimizer.param_groups for p in group["params"]])
+        losses = dict(enumerate(dist.placed_sum(losses, len(batches))))
     step_loss = 0.0
-    for batch in batches:
-        with autocast(device, config):
-            loss_sum, _ = token_loss_sum(model, _to(batch, device))
-        (loss_sum / step_labels).backward()
-        step_loss += float(loss_sum.detach())
+    for position in range(len(batches)):
+        step_loss += losses[position]
     if config.max_grad_norm:
         params = [p for group in optimizer.param_groups for p in group["params"]]
         torch.nn.utils.clip_grad_norm_(params, config.max_grad_norm)
@@ -204,7 +241,15 @@ def _keep_4bit_layers_trainable(model: Any) -> None:
             module.train(True)
 
 
+def _describe_shares(shares: list[tuple[int, int]], micro_batches: int) -> str:
+    """Which process ran how many of this session's micro-batches (process ids and counts only)."""
+    parts = [f"rank {rank} (pid {pid}) ran {ran}" for rank, (pid, ran) in enumerate(shares)]
+    return f"micro-batches per process: {', '.join(parts)} of {micro_batches}"
+
+
 def _log_live(live: Any, record: dict[str, float]) -> None:
+    if live is None:  # not the main process: rank 0 logs
+        return
     live.step = int(record["step"])
     if "loss" in record:
         live.log_metric("train/loss", record["loss"])
@@ -246,21 +291,39 @@ def train_adapter(
     ``progress(step, total_steps, metrics)`` is called after base evaluation (step 0) and
     after each optimizer step, with counts and losses only. ``announce`` receives one line
     saying which compute dtype and thread count were chosen for this machine, and why.
+
+    Under ``accelerate launch`` with several processes every rank calls this; the result is
+    the single-process one (:mod:`pipeline.train.distributed`). ``progress`` and ``announce``
+    are called on rank 0 only, which alone writes; the other ranks return a result with
+    ``main_process`` False and an empty ``summary``.
     """
     started = time.perf_counter()
     base_dir, data_dir, out_dir, report_dir, work_dir = map(Path, (base_dir, data_dir, out_dir, report_dir, work_dir))
+    dist, device = setup_distributed(device)
     dev = pick_device(device)
+    if not dist.main:
+        progress = announce = None
     if not base_dir.is_dir():
         raise InputError(f"{base_dir}: no such directory. Build the base model first (`mahrem base`).")
     config, settings = resolve_machine_settings(config, dev)
     if announce is not None:
         announce(settings.describe())
+        if dist.active:
+            batch = f"{config.batch_size} × {config.grad_accum} = {config.batch_size * config.grad_accum}"
+            announce(f"data parallel over {dist.describe()}; global batch {batch} records per optimizer step")
+    idle = idle_warning(dist, config.grad_accum) if dist.main else None
+    if idle is not None:
+        if announce is not None:
+            announce(f"warning: {idle}")
+        else:
+            warnings.warn(idle, stacklevel=2)
     with _torch_settings(config, dev) as threads:
         tokenizer = load_tokenizer(base_dir)
         pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
         if pad_id is None:
             raise BaseLoadError(f"{base_dir}: the tokenizer has neither a pad nor an EOS token to pad batches with.")
-        data = load_tokenized(tokenizer, data_dir, work_dir, config.max_seq_len)
+        with dist.main_first():  # rank 0 writes the tokenization cache, the others then read it
+            data = load_tokenized(tokenizer, data_dir, work_dir, config.max_seq_len)
         holdout = eval_subset(data.holdout, config.eval_records)
 
         from transformers import get_scheduler, set_seed
@@ -286,20 +349,24 @@ def train_adapter(
         )
 
         params_material = config.model_dump(mode="json", exclude=set(_NOT_IN_RUN_DIGEST))
-        digest = run_digest(
-            {
-                "data": data.data_digests,
-                "base": tree_digest(base_dir),
-                "tokenizer_cache": data.cache_dir.name,
-                "params": params_material,
-                "device": dev.type,
-                "threads": threads,
-                "versions": _versions(),
-                "source": source_digest(),
-            }
-        )
+        material = {
+            "data": data.data_digests,
+            "base": tree_digest(base_dir),
+            "tokenizer_cache": data.cache_dir.name,
+            "params": params_material,
+            "device": dev.type,
+            "threads": threads,
+            "versions": _versions(),
+            "source": source_digest(),
+        }
+        if dist.active:
+            # The gradient sum's float order depends on the number of processes: a checkpoint is
+            # resumed bit for bit only by as many processes as wrote it.
+            material["processes"] = dist.world
+        digest = run_digest(material)
         run_dir = work_dir / "checkpoints" / digest
-        checkpoint = latest_checkpoint(run_dir, digest)
+        with dist.main_first():  # rank 0 sweeps interrupted temporaries; every rank loads the same checkpoint
+            checkpoint = latest_checkpoint(run_dir, digest)
         state = Progress()
         resumed_from = None
         if checkpoint is not None:
@@ -310,11 +377,11 @@ def train_adapter(
             state = checkpoint.progress
             resumed_from = checkpoint.step
 
-        live = _open_live(report_dir)
+        live = _open_live(report_dir) if dist.main else None
         for record in state.history:
             _log_live(live, record)
         if checkpoint is None:
-            base_loss = holdout_loss(model, holdout, config, pad_id, dev)
+            base_loss = holdout_loss(model, holdout, config, pad_id, dev, dist)
             state.history.append({"step": 0, "holdout_loss": base_loss})
             _log_live(live, state.history[-1])
         if progress is not None:
@@ -332,12 +399,16 @@ def train_adapter(
             return orders[epoch][position]
 
         model.train()
+        ran, first = 0, state.micro_batch  # micro-batches this process ran of this session's (from `first`)
         while state.step < total_steps:
             tick = time.perf_counter()
             last = min(state.micro_batch + config.grad_accum, total_micro)
             batches = [collate(data.train[micro_batch(i)], pad_id) for i in range(state.micro_batch, last)]
             lr = scheduler.get_last_lr()[0]
-            step_loss, step_labels = optimizer_step(model, batches, optimizer, scheduler, config, dev)
+            step_loss, step_labels = optimizer_step(
+                model, batches, optimizer, scheduler, config, dev, dist=dist, first_micro_batch=state.micro_batch
+            )
+            ran += len(dist.share(len(batches)))
             seconds = time.perf_counter() - tick
 
             nonpad = sum(int(b["attention_mask"].sum()) for b in batches)
@@ -349,13 +420,29 @@ def train_adapter(
             state.train_seconds += seconds
             record = {"step": state.step, "loss": step_loss, "lr": lr, "tokens_per_s": nonpad / seconds}
             if state.step == total_steps or (config.eval_every and state.step % config.eval_every == 0):
-                record["holdout_loss"] = holdout_loss(model, holdout, config, pad_id, dev)
+                record["holdout_loss"] = holdout_loss(model, holdout, config, pad_id, dev, dist)
             state.history.append(record)
-            if config.checkpoint_every and state.step % config.checkpoint_every == 0:
+            if dist.main and config.checkpoint_every and state.step % config.checkpoint_every == 0:
                 save_checkpoint(run_dir, state, trainable_state(model), optimizer, scheduler, digest)
             _log_live(live, record)
             if progress is not None:
                 progress(state.step, total_steps, {k: v for k, v in record.items() if k != "step"})
+        if dist.active:
+            shares = dist.gather((os.getpid(), ran))
+            if announce is not None:
+                announce(_describe_shares(shares, state.micro_batch - first))
+        if not dist.main:
+            dist.barrier()  # until rank 0 has written the adapter and the reports
+            return TrainResult(
+                out_dir=out_dir,
+                report_dir=report_dir,
+                steps=state.step,
+                holdout_loss_base=state.history[0]["holdout_loss"],
+                holdout_loss_adapter=state.history[-1]["holdout_loss"],
+                resumed_from_step=resumed_from,
+                summary={},
+                main_process=False,
+            )
         live.end()
 
         # Computed from the deterministic order, not counted in the loop: a resumed run writes the same file.
@@ -380,6 +467,11 @@ def train_adapter(
         write_seen(report_dir / SEEN_FILE, seen)
 
         model.peft_config["default"].base_model_name_or_path = _portable_base_name(base_dir)
+        targets = model.peft_config["default"].target_modules
+        if isinstance(targets, (set, frozenset)):
+            # PEFT keeps the matched module names as a set, written in an order that changes from process to
+            # process (string hashing): sorted, adapter_config.json has the same bytes on every run.
+            model.peft_config["default"].target_modules = sorted(targets)
         with atomic_dir(out_dir) as tmp, warnings.catch_warnings():
             # PEFT looks the (now relative) base name up to see if the vocabulary grew; it did not.
             warnings.filterwarnings("ignore", message="Could not find a config file")
@@ -423,6 +515,7 @@ def train_adapter(
             import shutil
 
             shutil.rmtree(run_dir, ignore_errors=True)
+        dist.barrier()  # the other ranks return once the outputs are complete
 
     return TrainResult(
         out_dir=out_dir,
