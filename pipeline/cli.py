@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -626,7 +627,6 @@ def redact(
     stdin and writes one anonymized line per input line (a dropped record becomes a
     bracketed notice). Example: `echo "Ben Ayşe Yılmaz, TC 10000000146" | mahrem redact -`.
     """
-    import sys
 
     from pipeline.anonymize.redact import Redactor
     from pipeline.io import atomic_write
@@ -701,13 +701,14 @@ def train(
     check_output_dir(report, "--report")
     check_output_dir(work_dir, "--work-dir")
     if config.processes > 1 and launched_world_size() == 1:  # train.processes: launch this command on N processes
-        import subprocess
-
         argv = ["train", "--base", str(base), "--data", str(data), "--out", str(out), "--report", str(report),
                 "--work-dir", str(work_dir), "--params", str(params), *(["--device", device] if device else [])]  # fmt: skip
         command, env = launch_command(config.processes, config.accelerate_config, device, argv)
         console.print(f"train: launching {config.processes} processes with accelerate ({command[5]})", highlight=False)
-        raise typer.Exit(subprocess.call(command, env=env))
+        sys.stdout.flush()
+        sys.stderr.flush()
+        # Replace this process: a signal to `mahrem train` (dvc, CI) then reaches the launcher, and its exit code is ours.
+        os.execve(command[0], command, env)
     if launched_rank() != 0:  # another rank of `accelerate launch`: rank 0 draws the bar and prints
         train_adapter(base, data, out, report, config, device=device, work_dir=work_dir)
         return
@@ -1094,7 +1095,6 @@ def serve(
     import ipaddress
     import logging
     import signal
-    import sys
 
     from pipeline.release.serve import build_output_guard, open_server
 

@@ -156,3 +156,65 @@ def test_address_without_the_ray_engine_is_refused(tmp_path, monkeypatch):
     result = runner.invoke(app, ["scan", "--engine", "local", "--address", "auto"], terminal_width=200)
     assert result.exit_code != 0
     assert "--address" in result.output and "--engine ray" in result.output
+
+
+def test_an_error_in_an_actor_reaches_the_user_as_the_same_clean_error(ray_instance, tmp_path):
+    """A wrong recognizer file stops every engine before a worker starts, with the in-process engine's message."""
+    from pipeline.scan.recognizers.yaml_patterns import RecognizerSpecError
+
+    bad = tmp_path / "recognizers"
+    bad.mkdir()
+    (bad / "mine.yaml").write_text("recognizers:\n  - name: Broken\n    supported_entity: PASSPORT\n", encoding="utf-8")
+    files = [InputFile(p, "sample") for p in _shards(tmp_path / "raw")[:1]]
+    errors = {}
+    for engine, workers in (("local", 1), ("local", 2), ("ray", 2)):
+        config = ScanConfig(workers=workers, engine=engine, max_quarantine_ratio=0.5, recognizer_dir=bad)
+        with pytest.raises(RecognizerSpecError) as caught:
+            scan_files(files, tmp_path / engine, config, KEY)
+        errors[engine, workers] = caught.value
+    assert str(errors["ray", 2]) == str(errors["local", 2]) == str(errors["local", 1]) and "mine.yaml" in str(errors["ray", 2])
+    assert "Traceback" not in str(errors["ray", 2])
+
+
+def test_a_library_error_in_a_worker_is_replaced_without_its_message():
+    """Anything but Mahrem's own user errors leaves a Ray worker as an EngineError naming only its type."""
+    from pipeline.io import InputError
+    from pipeline.scan.engine import EngineError, _guarded
+
+    marker = "Ayşe Yılmaz 10000000146"
+
+    def fails():
+        raise ValueError(f"could not parse {marker!r}")
+
+    with pytest.raises(EngineError) as caught:
+        _guarded("detection actor", fails)
+    assert "ValueError" in str(caught.value) and marker not in str(caught.value)
+    assert caught.value.__cause__ is None and caught.value.__suppress_context__
+    with pytest.raises(InputError, match="data.jsonl"):  # a user error keeps its (value-free) message
+        _guarded("read task", lambda: (_ for _ in ()).throw(InputError("data.jsonl: no such file.")))
+
+
+def test_a_file_named_twice_is_accounted_twice(tmp_path):
+    """Every line read is accounted for: the second reading of the same file quarantines its ids as repeats."""
+    (path,) = _shards(tmp_path / "raw")[:1]
+    config = ScanConfig(workers=1, max_quarantine_ratio=1.0, recognizer_dir=REPO / "policies/recognizers")
+    result = scan_files([InputFile(path, "sample"), InputFile(path, "sample")], tmp_path / "out", config, KEY)
+    assert (result.lines, result.records, result.quarantined) == (42, 20, 22)
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["files"][str(path)]["lines"] == 42 and summary["records_without_pii"] >= 0
+
+
+def test_the_engine_starts_and_stops_its_own_ray_when_none_runs(tmp_path):
+    """Not started by the caller: the engine starts a local instance with `workers` CPUs and shuts it down after."""
+    from ray.data import DataContext
+
+    if ray.is_initialized():
+        ray.shutdown()
+    before = DataContext.get_current().execution_options.preserve_order
+    files = [InputFile(p, "sample") for p in _shards(tmp_path / "raw")[:1]]
+    config = ScanConfig(workers=1, engine="ray", batch_size=8, max_quarantine_ratio=0.5,
+                        recognizer_dir=REPO / "policies/recognizers")  # fmt: skip
+    result = scan_files(files, tmp_path / "ray", config, KEY)
+    assert result.records == 20 and len(result.worker_pids) == 1
+    assert not ray.is_initialized()
+    assert DataContext.get_current().execution_options.preserve_order == before  # the caller's context is restored

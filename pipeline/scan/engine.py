@@ -24,6 +24,7 @@ arguments (in memory, through Ray's task specifications), never in a file or a l
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -41,6 +42,38 @@ from pipeline.io import QuarantineEntry, ReadStats, read_records
 from pipeline.keys import PseudonymKey
 
 ENGINES = ("local", "ray")
+
+
+class EngineError(RuntimeError):
+    """A worker failed. The message names the error's type and never its text, which may quote a record."""
+
+
+def _passed_through() -> tuple[type[BaseException], ...]:
+    """Errors whose messages are written for the user (paths and keys, no values): passed on as they are."""
+    from pipeline.config import ConfigError
+    from pipeline.io import InputError
+    from pipeline.keys import KeyConfigError
+    from pipeline.scan.recognizers.yaml_patterns import RecognizerSpecError
+    from pipeline.scan.special import CueLexiconError
+
+    return (ConfigError, InputError, KeyConfigError, RecognizerSpecError, CueLexiconError, EngineError)
+
+
+def _guarded(what: str, work: Callable[[], Any]) -> Any:
+    """Run a Ray worker's ``work``; any other error is replaced by an :class:`EngineError` without its message.
+
+    Ray writes a failed task's exception, message included, to the session's log files on
+    disk, and a library error's message may quote the text it failed on (a record).
+    """
+    try:
+        return work()
+    except _passed_through():
+        raise
+    except Exception as exc:  # noqa: BLE001 - in a Ray worker: its message may quote a record, and Ray logs it to disk
+        raise EngineError(
+            f"{type(exc).__name__} in a Ray {what}. Its message is withheld (it may quote a record); "
+            "rerun with --engine local, which writes the stack to .mahrem/logs/."
+        ) from None
 # [(record_id, [(field, text) or (field, text, role), ...])]; record_id is the keyed id.
 Batch = list[tuple[str, list[tuple[str, ...]]]]
 
@@ -127,6 +160,22 @@ def init_worker(key: PseudonymKey, recognizer_dir: str | None, min_score: float)
     _WORKER["analyzer"] = get_analyzer(recognizer_dir, min_score)
 
 
+def check_recognizers(recognizer_dir: str | None) -> None:
+    """Load the user's recognizer files here before any worker starts (cheap: YAML and regexes).
+
+    A mistake in one then stops the stage with its own message, naming the file and key,
+    instead of killing every worker at its start (a broken pool, a dead actor) where the
+    message is lost.
+    """
+    if recognizer_dir is None:
+        return
+    from pipeline.scan.analyzer import LANGUAGES
+    from pipeline.scan.recognizers import pattern_recognizers
+
+    for language in LANGUAGES:
+        pattern_recognizers(recognizer_dir, supported_language=language)
+
+
 def scan_unit(unit: Unit) -> Unit:
     from pipeline.scan.stage import detect_findings
 
@@ -161,6 +210,7 @@ class LocalEngine:
 
     def __enter__(self) -> LocalEngine:
         if self.config.workers > 1:
+            check_recognizers(self.config.recognizer_dir)
             # spawn, not fork: the parent may hold threads (progress bar) and loaded models.
             self._executor = ProcessPoolExecutor(
                 self.config.workers,
@@ -228,17 +278,17 @@ class _DetectActor:
     """One analyzer per actor, built once; ``__call__`` runs one Ray Data batch of units."""
 
     def __init__(self, key: PseudonymKey, recognizer_dir: str | None, min_score: float) -> None:
-        init_worker(key, recognizer_dir, min_score)
+        _guarded("actor's start", lambda: init_worker(key, recognizer_dir, min_score))
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
         import numpy as np
 
-        out = []
-        for blob in batch["item"]:
+        def run(blob: bytes) -> bytes:
             op, payload = pickle.loads(blob)
             result = scan_unit(payload) if op == "scan" else (os.getpid(), analyze_texts(payload))
-            out.append(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
-        return {"item": np.array(out, dtype=object)}
+            return pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+
+        return {"item": np.array([_guarded("detection actor", lambda b=blob: run(b)) for blob in batch["item"]], dtype=object)}
 
 
 def _shards_datasource(files: Sequence[tuple[Path, str]], key: PseudonymKey, batch_size: int) -> Any:
@@ -249,7 +299,8 @@ def _shards_datasource(files: Sequence[tuple[Path, str]], key: PseudonymKey, bat
     from ray.data.datasource import Datasource, ReadTask
 
     def read(index: int, path: Path, source: str) -> Iterator[Any]:
-        for unit in read_units(index, path, source, key, batch_size):
+        units = read_units(index, path, source, key, batch_size)
+        while (unit := _guarded(f"read task ({path})", lambda: next(units, None))) is not None:
             yield pa.table({"item": [pickle.dumps(("scan", unit), protocol=pickle.HIGHEST_PROTOCOL)]})
 
     class JsonlShards(Datasource):
@@ -269,6 +320,39 @@ def _shards_datasource(files: Sequence[tuple[Path, str]], key: PseudonymKey, bat
     return JsonlShards()
 
 
+def _user_error(exc: BaseException) -> BaseException | None:
+    """The user-facing error a Ray exception carries (through ``cause`` / ``__cause__``), if any."""
+    import ray
+
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        current = todo.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, _passed_through()) and not isinstance(current, ray.exceptions.RayError):
+            return current
+        todo += [getattr(current, "cause", None), current.__cause__, current.__context__]
+    return None
+
+
+@contextlib.contextmanager
+def _worker_errors() -> Iterator[None]:
+    """Ray's wrapped worker errors as the error the worker raised (one clean line), or an :class:`EngineError`."""
+    ray = _ray()
+    try:
+        yield
+    except ray.exceptions.RayError as exc:
+        cause = _user_error(exc)
+        if cause is not None:
+            raise cause.with_traceback(None) from None
+        raise EngineError(
+            f"a Ray worker failed ({type(exc).__name__}): an actor or node died or was out of memory. Lower "
+            "--workers or scan.batch_size, or see the Ray session's logs (ray status, /tmp/ray/session_latest/logs)."
+        ) from None
+
+
 class RayEngine:
     """Ray Data: shards read by read tasks, detection on an actor pool of ``workers`` actors."""
 
@@ -279,22 +363,32 @@ class RayEngine:
 
     def __enter__(self) -> RayEngine:
         ray = _ray()
+        check_recognizers(self.config.recognizer_dir)
         if not ray.is_initialized():
             options: dict[str, Any] = {"include_dashboard": False, "logging_level": "WARNING", "log_to_driver": False}
             if self.config.address:
                 ray.init(address=self.config.address, **options)
+            elif os.environ.get("RAY_ADDRESS"):  # Ray's own variable names a cluster: join it as it is
+                ray.init(**options)
             else:
                 ray.init(num_cpus=self.config.workers, **options)
             self._started = True
         from ray.data import DataContext
 
         context = DataContext.get_current()
+        self._saved = (context.execution_options.preserve_order, context.enable_progress_bars, context.wait_for_min_actors_s)
         context.execution_options.preserve_order = True  # the outputs are written in input order
         context.enable_progress_bars = False  # the stage draws its own, with counts only
+        # Start only once every actor has built its analyzer: otherwise the first one ready takes all the work.
+        context.wait_for_min_actors_s = 600
         logging.getLogger("ray.data").setLevel(logging.WARNING)  # no per-dataset INFO lines on the console
         return self
 
     def __exit__(self, *exc: object) -> None:
+        from ray.data import DataContext
+
+        context = DataContext.get_current()
+        context.execution_options.preserve_order, context.enable_progress_bars, context.wait_for_min_actors_s = self._saved
         if self._started:
             _ray().shutdown()
 
@@ -310,6 +404,10 @@ class RayEngine:
             batch_format="numpy",
             compute=_ray().data.ActorPoolStrategy(size=self.config.workers),
             num_cpus=1,
+            # Ray Data's default restarts a dead actor and retries its task forever: a batch that
+            # kills its actor (out of memory) would never end the stage. Twice, then fail.
+            max_restarts=2,
+            max_task_retries=2,
         )
 
     def scan(self, files: Sequence[tuple[Path, str]]) -> Iterator[Unit]:
@@ -317,11 +415,12 @@ class RayEngine:
         source = _shards_datasource(files, self.key, self.config.batch_size)
         # Reading is light (JSON parsing) next to detection: read tasks ask for no CPU of their own,
         # so the actors may take every core.
-        dataset = ray.data.read_datasource(source, num_cpus=0)
-        for row in self._actors(dataset).iter_rows():
-            unit = pickle.loads(row["item"])
-            self.worker_pids.add(unit.worker)
-            yield unit
+        dataset = ray.data.read_datasource(source, num_cpus=0, concurrency=self.config.workers)
+        with _worker_errors():
+            for row in self._actors(dataset).iter_rows():
+                unit = pickle.loads(row["item"])
+                self.worker_pids.add(unit.worker)
+                yield unit
 
     def analyze(self, texts: Sequence[str]) -> list[list[Any]]:
         ray = _ray()
@@ -330,10 +429,11 @@ class RayEngine:
         if not items:
             return []
         out: list[list[Any]] = []
-        for row in self._actors(ray.data.from_items(items)).iter_rows():
-            pid, spans = pickle.loads(row["item"])
-            self.worker_pids.add(pid)
-            out.extend(spans)
+        with _worker_errors():
+            for row in self._actors(ray.data.from_items(items)).iter_rows():
+                pid, spans = pickle.loads(row["item"])
+                self.worker_pids.add(pid)
+                out.extend(spans)
         return out
 
 

@@ -250,11 +250,17 @@ def scan_files(
                 tally.chars += meta.chars
                 done_bytes += meta.size
             if unit.stats is not None:
-                stats = stats_by_file[str(item.path)] = unit.stats
+                stats = unit.stats
                 for reason in duplicates.pop(unit.file_index, []):
                     stats.records -= 1
                     stats.quarantined += 1
                     stats.by_reason[reason.split(" (")[0]] += 1
+                earlier = stats_by_file.setdefault(str(item.path), stats)
+                if earlier is not stats:  # the same file named twice: its second reading adds to the first
+                    earlier.lines += stats.lines
+                    earlier.records += stats.records
+                    earlier.quarantined += stats.quarantined
+                    earlier.by_reason.update(stats.by_reason)
             if progress:
                 progress(done_bytes, total_bytes)
         worker_pids = set(engine.worker_pids)

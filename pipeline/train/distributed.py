@@ -270,8 +270,8 @@ def launch_command(processes: int, config_file: str, device: str | None, argv: S
     (``OMP_NUM_THREADS``) unless the caller set it.
 
     >>> cmd, env = launch_command(2, "configs/accelerate/ddp_cpu.yaml", "cpu", ["train"])
-    >>> cmd[3:9]
-    ['launch', '--config_file', 'configs/accelerate/ddp_cpu.yaml', '--num_processes', '2', '-m']
+    >>> cmd[3:8]
+    ['launch', '--config_file', 'configs/accelerate/ddp_cpu.yaml', '--num_processes', '2']
     """
     import sys
     from pathlib import Path
@@ -288,6 +288,16 @@ def launch_command(processes: int, config_file: str, device: str | None, argv: S
     env = dict(os.environ)
     if "OMP_NUM_THREADS" not in env:
         env["OMP_NUM_THREADS"] = str(max(1, (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1) // processes))
+    # A free rendezvous port (accelerate's fixed default, 29500, would collide with any other launch on this machine).
+    port = env.get("MASTER_PORT") or str(_free_port())
     command = [sys.executable, "-m", "accelerate.commands.accelerate_cli", "launch", "--config_file", config_file,
-               "--num_processes", str(processes), "-m", "pipeline.cli", *argv]  # fmt: skip
+               "--num_processes", str(processes), "--main_process_port", port, "-m", "pipeline.cli", *argv]  # fmt: skip
     return command, env
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
