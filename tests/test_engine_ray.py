@@ -22,7 +22,6 @@ from pipeline.scan.stage import InputFile, ScanConfig, scan_files
 ray = pytest.importorskip("ray", reason="Ray is the optional extra mahrem[ray]; `make install` installs it")
 
 REPO = Path(__file__).resolve().parents[1]
-SAMPLE = REPO / "data" / "raw" / "sample.jsonl"
 SECRET = bytes.fromhex("2d92c949a01a7970b6afaff32d26156bf7c61d1416309376e19cbe16901596cb")  # fixed, random-looking (the key check refuses patterns)
 KEY = PseudonymKey(SECRET)
 runner = CliRunner()
@@ -31,9 +30,19 @@ VOLATILE = {"wall_seconds", "scanned_at", "anonymized_at"}
 
 
 @pytest.fixture(scope="module")
+def sample(tmp_path_factory) -> Path:
+    """The default sample corpus, generated here as the sample stage does (a clean checkout has none)."""
+    from pipeline.config import SampleParams, load_params
+    from pipeline.sample import SampleConfig, write_sample
+
+    root = tmp_path_factory.mktemp("sample")
+    params = load_params("sample", SampleParams, REPO / "params.yaml")
+    write_sample(root / "sample.jsonl", root / "sample.labels.jsonl", SampleConfig(seed=params.seed, n_records=params.n_records))
+    return root / "sample.jsonl"
+
+
+@pytest.fixture(scope="module")
 def ray_instance():
-    if not SAMPLE.is_file():
-        pytest.fail(f"{SAMPLE} is missing: run `dvc repro sample` (or `make run`) first")
     ray.init(num_cpus=2, include_dashboard=False, logging_level="WARNING", log_to_driver=False)
     try:
         yield
@@ -41,13 +50,9 @@ def ray_instance():
         ray.shutdown()
 
 
-def _lines(n: int) -> list[bytes]:
-    return SAMPLE.read_bytes().splitlines(keepends=True)[:n]
-
-
-def _shards(root: Path) -> list[Path]:
+def _shards(root: Path, sample: Path) -> list[Path]:
     """Three shards of real sample records with bad lines and ids repeated inside and across shards."""
-    lines = _lines(60)
+    lines = sample.read_bytes().splitlines(keepends=True)[:60]
     first_id = json.loads(lines[0])["id"]
     other_id = json.loads(lines[30])["id"]
     dup = json.loads(lines[5])
@@ -81,8 +86,8 @@ def _session_files() -> list[Path]:
     return [p for p in session.rglob("*") if p.is_file() and not p.is_symlink()]
 
 
-def test_shards_on_ray_equal_local_with_quarantine_and_accounting(ray_instance, tmp_path):
-    files = [InputFile(p, "sample") for p in _shards(tmp_path / "raw")]
+def test_shards_on_ray_equal_local_with_quarantine_and_accounting(ray_instance, sample, tmp_path):
+    files = [InputFile(p, "sample") for p in _shards(tmp_path / "raw", sample)]
     common = dict(batch_size=4, max_quarantine_ratio=0.5, recognizer_dir=REPO / "policies/recognizers")
     local = scan_files(files, tmp_path / "local", ScanConfig(workers=1, **common), KEY)
     on_ray = scan_files(files, tmp_path / "ray", ScanConfig(workers=2, engine="ray", **common), KEY)
@@ -106,20 +111,20 @@ def test_shards_on_ray_equal_local_with_quarantine_and_accounting(ray_instance, 
         assert SECRET not in data and SECRET.hex().encode() not in data, path
 
 
-def _project(root: Path) -> Path:
+def _project(root: Path, sample: Path) -> Path:
     root.mkdir()
     shutil.copy(REPO / "params.yaml", root / "params.yaml")
     shutil.copytree(REPO / "policies", root / "policies")
     (root / "data" / "raw").mkdir(parents=True)
-    shutil.copy(SAMPLE, root / "data" / "raw" / "sample.jsonl")
+    shutil.copy(sample, root / "data" / "raw" / "sample.jsonl")
     return root
 
 
-def test_scan_and_anonymize_of_the_sample_corpus_are_byte_identical_on_ray(ray_instance, tmp_path, monkeypatch):
+def test_scan_and_anonymize_of_the_sample_corpus_are_byte_identical_on_ray(ray_instance, sample, tmp_path, monkeypatch):
     monkeypatch.setenv(PSEUDONYM_ENV, SECRET.hex())
     outputs = {}
     for engine in ("local", "ray"):
-        project = _project(tmp_path / engine)
+        project = _project(tmp_path / engine, sample)
         monkeypatch.chdir(project)
         for command in (["scan"], ["anonymize"]):
             result = runner.invoke(app, [*command, "--engine", engine, "--workers", "2"], terminal_width=200)
@@ -151,21 +156,21 @@ def test_without_ray_installed_the_error_says_how_to_install_it(tmp_path, monkey
             pass
 
 
-def test_address_without_the_ray_engine_is_refused(tmp_path, monkeypatch):
-    monkeypatch.chdir(_project(tmp_path / "p"))
+def test_address_without_the_ray_engine_is_refused(sample, tmp_path, monkeypatch):
+    monkeypatch.chdir(_project(tmp_path / "p", sample))
     result = runner.invoke(app, ["scan", "--engine", "local", "--address", "auto"], terminal_width=200)
     assert result.exit_code != 0
     assert "--address" in result.output and "--engine ray" in result.output
 
 
-def test_an_error_in_an_actor_reaches_the_user_as_the_same_clean_error(ray_instance, tmp_path):
+def test_an_error_in_an_actor_reaches_the_user_as_the_same_clean_error(ray_instance, sample, tmp_path):
     """A wrong recognizer file stops every engine before a worker starts, with the in-process engine's message."""
     from pipeline.scan.recognizers.yaml_patterns import RecognizerSpecError
 
     bad = tmp_path / "recognizers"
     bad.mkdir()
     (bad / "mine.yaml").write_text("recognizers:\n  - name: Broken\n    supported_entity: PASSPORT\n", encoding="utf-8")
-    files = [InputFile(p, "sample") for p in _shards(tmp_path / "raw")[:1]]
+    files = [InputFile(p, "sample") for p in _shards(tmp_path / "raw", sample)[:1]]
     errors = {}
     for engine, workers in (("local", 1), ("local", 2), ("ray", 2)):
         config = ScanConfig(workers=workers, engine=engine, max_quarantine_ratio=0.5, recognizer_dir=bad)
@@ -194,9 +199,9 @@ def test_a_library_error_in_a_worker_is_replaced_without_its_message():
         _guarded("read task", lambda: (_ for _ in ()).throw(InputError("data.jsonl: no such file.")))
 
 
-def test_a_file_named_twice_is_accounted_twice(tmp_path):
+def test_a_file_named_twice_is_accounted_twice(sample, tmp_path):
     """Every line read is accounted for: the second reading of the same file quarantines its ids as repeats."""
-    (path,) = _shards(tmp_path / "raw")[:1]
+    (path,) = _shards(tmp_path / "raw", sample)[:1]
     config = ScanConfig(workers=1, max_quarantine_ratio=1.0, recognizer_dir=REPO / "policies/recognizers")
     result = scan_files([InputFile(path, "sample"), InputFile(path, "sample")], tmp_path / "out", config, KEY)
     assert (result.lines, result.records, result.quarantined) == (42, 20, 22)
@@ -204,14 +209,14 @@ def test_a_file_named_twice_is_accounted_twice(tmp_path):
     assert summary["files"][str(path)]["lines"] == 42 and summary["records_without_pii"] >= 0
 
 
-def test_the_engine_starts_and_stops_its_own_ray_when_none_runs(tmp_path):
+def test_the_engine_starts_and_stops_its_own_ray_when_none_runs(sample, tmp_path):
     """Not started by the caller: the engine starts a local instance with `workers` CPUs and shuts it down after."""
     from ray.data import DataContext
 
     if ray.is_initialized():
         ray.shutdown()
     before = DataContext.get_current().execution_options.preserve_order
-    files = [InputFile(p, "sample") for p in _shards(tmp_path / "raw")[:1]]
+    files = [InputFile(p, "sample") for p in _shards(tmp_path / "raw", sample)[:1]]
     config = ScanConfig(workers=1, engine="ray", batch_size=8, max_quarantine_ratio=0.5,
                         recognizer_dir=REPO / "policies/recognizers")  # fmt: skip
     result = scan_files(files, tmp_path / "ray", config, KEY)
