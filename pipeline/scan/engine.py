@@ -113,15 +113,22 @@ class Unit:
         return Unit(self.file_index, self.events, self.records, [], self.stats, findings, os.getpid())
 
 
-def read_units(file_index: int, path: Path, source: str, key: PseudonymKey, batch_size: int) -> Iterator[Unit]:
-    """The units of one raw file: ids unique within the file (the driver checks across files)."""
-    stats = ReadStats(file=str(path))
+def read_units(
+    file_index: int, path: Path, source: str, key: PseudonymKey, batch_size: int, name: str | None = None
+) -> Iterator[Unit]:
+    """The units of one raw file: ids unique within the file (the driver checks across files).
+
+    ``name`` is how outputs name the file (the path as the user gave it) when ``path`` is
+    the absolute path a worker in another directory or on another node opens.
+    """
+    name = name or str(path)
+    stats = ReadStats(file=name)
     unit = Unit(file_index)
 
     def on_quarantine(entry: QuarantineEntry) -> None:
         unit.events.append(("q", entry))
 
-    for record in read_records(path, on_quarantine, stats=stats, seen_ids=set()):
+    for record in read_records(path, on_quarantine, stats=stats, seen_ids=set(), display_name=name):
         fields = list(record.fields())
         # A record's own `source` is data (audit reads any file): named only when plain.
         own = record.source if isinstance(record.source, str) and is_plain_key(record.source) else None
@@ -298,8 +305,12 @@ def _shards_datasource(files: Sequence[tuple[Path, str]], key: PseudonymKey, bat
     from ray.data.block import BlockMetadata
     from ray.data.datasource import Datasource, ReadTask
 
+    # A worker's working directory is not the driver's (nor, on a cluster, its machine): it opens
+    # the absolute path, taken here on the driver, and outputs name the file as the user gave it.
+    absolute = {str(path): path.absolute() for path, _ in files}
+
     def read(index: int, path: Path, source: str) -> Iterator[Any]:
-        units = read_units(index, path, source, key, batch_size)
+        units = read_units(index, absolute[str(path)], source, key, batch_size, name=str(path))
         while (unit := _guarded(f"read task ({path})", lambda: next(units, None))) is not None:
             yield pa.table({"item": [pickle.dumps(("scan", unit), protocol=pickle.HIGHEST_PROTOCOL)]})
 
@@ -397,7 +408,8 @@ class RayEngine:
             _DetectActor,
             fn_constructor_kwargs={
                 "key": self.key,
-                "recognizer_dir": self.config.recognizer_dir,
+                # absolute, as taken on the driver: an actor's working directory is not the driver's
+                "recognizer_dir": str(Path(self.config.recognizer_dir).absolute()) if self.config.recognizer_dir else None,
                 "min_score": self.config.min_score,
             },
             batch_size=1,
