@@ -22,6 +22,8 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO_ROOT
+from pipeline.io import write_jsonl
+from test_train import ANSWERS, _record as _train_record
 from pipeline.train import TrainParams, train_adapter
 
 # Global batch 2 records × grad_accum 2 micro-batches; dropout > 0 so that the dropout masks
@@ -44,30 +46,19 @@ PARAMS = {
 }
 TOLERANCE = 1e-4
 CONFIG = REPO_ROOT / "configs" / "accelerate" / "ddp_cpu.yaml"
-ANSWERS = ["Kargo takip numarası nedir?", "Merhaba, kartım çalındı.", "Randevumu ertelemek istiyorum."]
 
 
 def _record(i: int) -> dict:
-    return {
-        "id": f"r{i}",
-        "messages": [
-            {"role": "system", "content": "Sen bir asistansın."},
-            {"role": "user", "content": "Siparişim nerede? " * (1 + i % 3)},
-            {"role": "assistant", "content": ANSWERS[i % 3]},
-        ],
-        "source": "test",
-    }
-
-
-def _write(path: Path, records: list[dict]) -> None:
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    """test_train's toy chat, cut to one exchange (system, user, assistant)."""
+    record = _train_record(i)
+    return {**record, "messages": record["messages"][:3]}
 
 
 @pytest.fixture(scope="module")
 def toy_data(tmp_path_factory) -> Path:
     data = tmp_path_factory.mktemp("ddp-data")
-    _write(data / "train.jsonl", [_record(i) for i in range(20)])
-    _write(data / "holdout.jsonl", [_record(i) for i in range(100, 107)])
+    write_jsonl(data / "train.jsonl", [_record(i) for i in range(20)])
+    write_jsonl(data / "holdout.jsonl", [_record(i) for i in range(100, 107)])
     return data
 
 
